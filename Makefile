@@ -1,0 +1,32 @@
+# Two commands do everything: `make demo` and `make test` (both set up .venv first).
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.kfx-setup
+export TF_USE_LEGACY_KERAS := 1
+
+.PHONY: setup demo test test-unit bench lint clean
+
+# The venv is rebuilt only when the lock file, the project metadata or the setup script change.
+$(STAMP): requirements.lock pyproject.toml infra/setup.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) bash infra/setup.sh
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/kfx run penguin
+
+test: setup
+	$(VENV)/bin/python -m pytest -q tests
+
+test-unit: setup
+	$(VENV)/bin/python -m pytest -q tests/unit
+
+bench: setup
+	$(VENV)/bin/python tests/bench/bench_pipeline.py --out BENCHMARKS.md
+
+lint: setup
+	$(VENV)/bin/python -m ruff check pipelines components trainers tests
+
+clean:
+	rm -rf $(VENV) kfx_home

@@ -1,0 +1,65 @@
+"""The kfx home: the one directory that holds everything a run makes."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import os
+from pathlib import Path
+
+ENV_VAR = "KFX_HOME"
+DEFAULT = "kfx_home"
+
+
+@dataclasses.dataclass(frozen=True)
+class Home:
+    """Paths of pipeline roots, MLMD, pushed models, data, user tasks and logs."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, arg: str | os.PathLike | None = None) -> Home:
+        """`--home DIR`, else `$KFX_HOME`, else `./kfx_home`, as an absolute path."""
+        raw = arg or os.environ.get(ENV_VAR) or DEFAULT
+        return cls(Path(raw).expanduser().resolve())
+
+    @property
+    def metadata_path(self) -> Path:
+        """The MLMD sqlite database shared by every task's pipeline."""
+        return self.root / "metadata.sqlite"
+
+    @property
+    def tasks_dir(self) -> Path:
+        """Specs of bring-your-own-CSV tasks, one JSON file each."""
+        return self.root / "tasks"
+
+    def pipeline_root(self, task: str) -> Path:
+        """Where TFX writes the artifacts of `task`'s pipeline."""
+        return self.root / "pipelines" / task
+
+    def serving_dir(self, task: str) -> Path:
+        """Where Pusher writes versioned model directories of `task`."""
+        return self.root / "serving" / task
+
+    def data_dir(self, task: str) -> Path:
+        """Input data of `task` (offline default data and user-supplied files)."""
+        return self.root / "data" / task
+
+    def logs_dir(self) -> Path:
+        """Full logs of runs (what `-v` would have printed)."""
+        return self.root / "logs"
+
+    @contextlib.contextmanager
+    def lock(self, task: str):
+        """Holds an exclusive lock so that two runs of one task never interleave."""
+        path = self.root / "locks" / f"{task}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RuntimeError(
+                    f"another `kfx run {task}` is using {self.root}; wait for it to finish"
+                ) from None
+            yield

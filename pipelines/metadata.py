@@ -1,0 +1,203 @@
+"""Read-only MLMD queries: runs, per-component states, blessing, metric and pushed model."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from pathlib import Path
+
+from pipelines.home import Home
+
+PIPELINE, RUN, NODE = "pipeline", "pipeline_run", "node"
+STATES = {0: "unknown", 1: "new", 2: "running", 3: "complete", 4: "failed", 5: "cached", 6: "canceled"}
+
+
+@dataclasses.dataclass
+class Step:
+    """One component execution of a run."""
+
+    node: str
+    state: str
+    seconds: float
+    execution_id: int
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """What `kfx run` prints at the end and `kfx runs` lists."""
+
+    task: str
+    run_id: str
+    started: float
+    """Start, seconds since the epoch."""
+    duration_s: float
+    steps: list[Step]
+    metric: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    blessed: bool | None = None
+    pushed_model: str | None = None
+    pushed_version: str | None = None
+
+    @property
+    def state(self) -> str:
+        """'failed' if any component failed, else 'complete'."""
+        return "failed" if any(s.state == "failed" for s in self.steps) else "complete"
+
+
+@contextlib.contextmanager
+def store(home: Home):
+    """An MLMD store on the home's sqlite database (None when nothing has run yet)."""
+    if not home.metadata_path.exists():
+        yield None
+        return
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(home.metadata_path)
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    yield metadata_store.MetadataStore(config)
+
+
+def _executions_by_run(mlmd, task: str) -> dict[str, list]:
+    """{run_id: [(node_id, execution)]} for every execution of the task's pipeline."""
+    pipeline = mlmd.get_context_by_type_and_name(PIPELINE, task)
+    if pipeline is None:
+        return {}
+    runs: dict[str, list] = {}
+    for execution in mlmd.get_executions_by_context(pipeline.id):
+        run_id = node = None
+        for ctx in mlmd.get_contexts_by_execution(execution.id):
+            type_name = _type_name(mlmd, ctx.type_id)
+            if type_name == RUN:
+                run_id = ctx.name
+            elif type_name == NODE:
+                node = ctx.name.split(".", 1)[-1]
+        if run_id is not None:
+            runs.setdefault(run_id, []).append((node, execution))
+    return runs
+
+
+_TYPES: dict[int, str] = {}
+
+
+def _type_name(mlmd, type_id: int) -> str:
+    if type_id not in _TYPES:
+        for context_type in mlmd.get_context_types():
+            _TYPES[context_type.id] = context_type.name
+    return _TYPES.get(type_id, "")
+
+
+def _outputs(mlmd, execution_id: int) -> list:
+    from ml_metadata.proto import metadata_store_pb2
+
+    events = mlmd.get_events_by_execution_ids([execution_id])
+    ids = [e.artifact_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+    return mlmd.get_artifacts_by_id(ids) if ids else []
+
+
+def _custom(artifact, key):
+    if key not in artifact.custom_properties:
+        return None
+    value = artifact.custom_properties[key]
+    return getattr(value, value.WhichOneof("value"))
+
+
+def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSummary:
+    executions = sorted(executions, key=lambda pair: pair[1].create_time_since_epoch)
+    steps = [
+        Step(
+            node,
+            STATES.get(e.last_known_state, "unknown"),
+            (e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000.0,
+            e.id,
+        )
+        for node, e in executions
+    ]
+    start = min(e.create_time_since_epoch for _, e in executions) / 1000.0
+    end = max(e.last_update_time_since_epoch for _, e in executions) / 1000.0
+    summary = RunSummary(task, run_id, start, end - start, steps)
+    if spec is not None:
+        summary.metric, summary.threshold = spec.metric, spec.threshold
+    by_node = {node: e for node, e in executions}
+    if "Evaluator" in by_node:
+        for artifact in _outputs(mlmd, by_node["Evaluator"].id):
+            if _custom(artifact, "blessed") is not None:
+                summary.blessed = bool(_custom(artifact, "blessed"))
+            elif spec is not None and artifact.uri:
+                summary.value = evaluation_value(artifact.uri, spec.metric)
+    if "Pusher" in by_node:
+        for artifact in _outputs(mlmd, by_node["Pusher"].id):
+            if _custom(artifact, "pushed"):
+                summary.pushed_model = _custom(artifact, "pushed_destination")
+                summary.pushed_version = str(_custom(artifact, "pushed_version"))
+    return summary
+
+
+def evaluation_value(uri: str, metric: str) -> float | None:
+    """The overall-slice value of `metric` in an Evaluator output directory."""
+    import tensorflow_model_analysis as tfma
+
+    try:
+        for metrics in tfma.load_metrics(uri):
+            if metrics.slice_key.single_slice_keys:
+                continue
+            for item in metrics.metric_keys_and_values:
+                key = item.key
+                if key.name == metric and not key.is_diff and key.model_name != "baseline":
+                    return float(item.value.double_value.value)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def run_summary(home: Home, task: str, run_id: str, spec=None) -> RunSummary | None:
+    """The summary of one run, or None if MLMD has no execution of it."""
+    with store(home) as mlmd:
+        if mlmd is None:
+            return None
+        executions = _executions_by_run(mlmd, task).get(run_id)
+        return _summary(mlmd, task, run_id, executions, spec) if executions else None
+
+
+def runs(home: Home, task: str, spec=None) -> list[RunSummary]:
+    """Every run of a task, oldest first."""
+    with store(home) as mlmd:
+        if mlmd is None:
+            return []
+        found = [
+            _summary(mlmd, task, run_id, executions, spec)
+            for run_id, executions in _executions_by_run(mlmd, task).items()
+        ]
+    return sorted(found, key=lambda r: r.started)
+
+
+def node_outputs(home: Home, task: str, run_id: str, node: str) -> list:
+    """Output artifacts of `node` in `run_id` (e.g. ExampleValidator's anomalies)."""
+    with store(home) as mlmd:
+        if mlmd is None:
+            return []
+        for name, execution in _executions_by_run(mlmd, task).get(run_id, []):
+            if name == node:
+                return _outputs(mlmd, execution.id)
+    return []
+
+
+def latest_pushed_model(home: Home, task: str) -> Path | None:
+    """Directory of the newest model Pusher pushed for `task`, if it still exists."""
+    with store(home) as mlmd:
+        if mlmd is None:
+            return None
+        pipeline = mlmd.get_context_by_type_and_name(PIPELINE, task)
+        if pipeline is None:
+            return None
+        pushed = [
+            a for a in mlmd.get_artifacts_by_context(pipeline.id)
+            if _custom(a, "pushed") == 1 and _custom(a, "pushed_destination")
+        ]
+    for artifact in sorted(pushed, key=lambda a: a.id, reverse=True):
+        path = Path(_custom(artifact, "pushed_destination"))
+        if (path / "saved_model.pb").exists():
+            return path
+    return None

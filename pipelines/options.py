@@ -1,0 +1,35 @@
+"""Per-run choices, shared by every pipeline factory and runner."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# Small data: Beam in one process, in memory, is the fastest DirectRunner mode here.
+DEFAULT_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """What one `kfx run` asks for on top of the task's spec."""
+
+    input_dir: Path
+    """Directory of CSV files ExampleGen reads (staged under the home)."""
+    train_steps: int | None = None
+    """Training steps; None uses the task's default."""
+    tune: bool = False
+    """Add a Tuner and train with its best hyper-parameters."""
+    tuner: str = "random"
+    """keras-tuner algorithm: random, bayesian or hyperband."""
+    tune_trials: int = 6
+    """Upper bound on Tuner trials."""
+    warm_start: bool = False
+    """Initialise the Trainer from the latest blessed model."""
+    enable_cache: bool = True
+    """Reuse outputs of components whose inputs and settings did not change."""
+    hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """`--set key=value` hyper-parameter overrides."""
+    beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
+    """Beam pipeline arguments for the data components."""

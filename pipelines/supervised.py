@@ -1,0 +1,165 @@
+"""The supervised pipeline, one factory for every supervised task.
+
+ExampleGen → StatisticsGen → SchemaGen | ImportSchemaGen → ExampleValidator → AnomalyGate →
+Transform → [Tuner] → Trainer → baseline Resolver → Evaluator → Pusher.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pipelines.home import Home
+from pipelines.options import RunOptions
+from pipelines.tasks import METRICS, TaskSpec
+from trainers.common.features import xf
+
+CHANGE_TOLERANCE = 1e-10  # a candidate may not be worse than the baseline by more than this
+
+
+def eval_config(spec: TaskSpec):
+    """TFMA config: raw examples through `serving_default`, label from `transform_features`.
+
+    Without `signature_name='serving_default'` TFMA would call the Keras model on raw
+    features and score nonsense; with it, the Evaluator sees exactly what serving sees.
+    """
+    import tensorflow_model_analysis as tfma
+
+    higher = spec.higher_is_better
+    bound = {"lower_bound" if higher else "upper_bound": {"value": spec.threshold}}
+    direction = tfma.MetricDirection.HIGHER_IS_BETTER if higher else tfma.MetricDirection.LOWER_IS_BETTER
+    threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(**bound),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=direction,
+            absolute={"value": -CHANGE_TOLERANCE if higher else CHANGE_TOLERANCE},
+        ),
+    )
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name="serving_default",
+                label_key=xf(spec.label),
+                prediction_key="probabilities" if spec.problem == "classification" else "prediction",
+                preprocessing_function_names=["transform_features"],
+            )
+        ],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                    tfma.MetricConfig(
+                        class_name=METRICS[spec.metric].tfma_class,
+                        config=json.dumps({"name": spec.metric}),
+                        threshold=threshold,
+                    ),
+                ]
+            )
+        ],
+    )
+
+
+def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
+    """Builds the TFX pipeline of a supervised task (same object for local and Kubeflow)."""
+    from tfx import v1 as tfx
+
+    from components.anomaly_gate import AnomalyGate
+    from components.baseline_resolver import BaselineModelStrategy
+
+    config = {
+        "label": spec.label,
+        "problem": spec.problem,
+        "hparams": dict(opts.hparams),
+        "tuner": opts.tuner,
+        "tune_trials": opts.tune_trials,
+    }
+    steps = opts.train_steps or spec.train_steps
+
+    example_gen = tfx.components.CsvExampleGen(input_base=str(opts.input_dir))
+    statistics = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    if spec.schema_path is not None:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=str(spec.schema_path))
+        schema_hint = str(spec.schema_path)
+    else:
+        schema_gen = tfx.components.SchemaGen(
+            statistics=statistics.outputs["statistics"], infer_feature_shape=False
+        )
+        schema_hint = "the inferred schema"
+    validator = tfx.components.ExampleValidator(
+        statistics=statistics.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    gate = AnomalyGate(
+        anomalies=validator.outputs["anomalies"],
+        schema=schema_gen.outputs["schema"],
+        schema_hint=schema_hint,
+    )
+    schema = gate.outputs["validated_schema"]
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema,
+        preprocessing_fn=f"{spec.trainer}.preprocessing.preprocessing_fn",
+        custom_config=config,
+    )
+    components = [example_gen, statistics, schema_gen, validator, gate, transform]
+    trainer_inputs = {}
+    if opts.tune:
+        tuner = tfx.components.Tuner(
+            tuner_fn=f"{spec.trainer}.model.tuner_fn",
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            train_args=tfx.proto.TrainArgs(num_steps=steps),
+            eval_args=tfx.proto.EvalArgs(),
+            custom_config=config,
+        )
+        components.append(tuner)
+        trainer_inputs["hyperparameters"] = tuner.outputs["best_hyperparameters"]
+    if opts.warm_start:
+        latest = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        ).with_id("warm_start_model_resolver")
+        components.append(latest)
+        trainer_inputs["base_model"] = latest.outputs["model"]
+    trainer = tfx.components.Trainer(
+        run_fn=f"{spec.trainer}.model.run_fn",
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema,
+        train_args=tfx.proto.TrainArgs(num_steps=steps),
+        eval_args=tfx.proto.EvalArgs(),
+        custom_config=config,
+        **trainer_inputs,
+    )
+    baseline = tfx.dsl.Resolver(
+        strategy_class=BaselineModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("baseline_model_resolver")
+    baseline.add_upstream_node(trainer)  # resolve after the candidate exists
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=eval_config(spec),
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=str(home.serving_dir(spec.name))
+            )
+        ),
+    )
+    components += [trainer, baseline, evaluator, pusher]
+    return tfx.dsl.Pipeline(
+        pipeline_name=spec.name,
+        pipeline_root=str(home.pipeline_root(spec.name)),
+        components=components,
+        enable_cache=opts.enable_cache,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            str(home.metadata_path)
+        ),
+        beam_pipeline_args=list(opts.beam_args),
+    )

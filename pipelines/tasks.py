@@ -1,0 +1,305 @@
+"""Task specs and the registry: the only module that knows the list of tasks.
+
+A task is data (a `TaskSpec`) plus one trainer package. Built-in tasks are declared in
+`BUILTIN`; bring-your-own-CSV tasks are created by `register_csv` and persisted as JSON in the
+home, so later `kfx run NAME`, `kfx predict NAME` and `kfx runs NAME` find them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pipelines.home import Home
+
+KINDS = ("supervised", "rl", "generative")
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """How the Evaluator computes and compares one gating metric."""
+
+    tfma_class: str
+    """Keras metric class that TFMA instantiates."""
+    higher_is_better: bool
+    """Direction of the change threshold against the baseline model."""
+
+
+METRICS: Mapping[str, Metric] = {
+    "accuracy": Metric("SparseCategoricalAccuracy", higher_is_better=True),
+    "rmse": Metric("RootMeanSquaredError", higher_is_better=False),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    """Everything a pipeline factory needs to know about one task."""
+
+    name: str
+    """Registry key; also the TFX pipeline name and the MLMD pipeline context."""
+    kind: str
+    """Pipeline kind: 'supervised', 'rl' or 'generative' (picks the factory)."""
+    trainer: str
+    """Trainer package, e.g. 'trainers.penguin': `.preprocessing.preprocessing_fn`,
+    `.model.run_fn` and `.model.tuner_fn` live there."""
+    data: str
+    """Offline data source: a module with `write(dest_dir)` or the path of a staged CSV."""
+    dataset: str
+    """One-line description of the dataset for `kfx tasks`."""
+    label: str
+    """Label column in the raw data."""
+    problem: str
+    """'classification' or 'regression'."""
+    metric: str
+    """Evaluator gating metric, a key of `METRICS`."""
+    threshold: float
+    """Value the metric must reach (lower bound, or upper bound when lower is better)."""
+    schema: str | None = None
+    """Curated schema.pbtxt (ImportSchemaGen); None infers one with SchemaGen."""
+    train_steps: int = 1000
+    """Default number of training steps."""
+    placement: str = "cpu"
+    """Placement profile used when compiling for Kubeflow."""
+    custom_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Task-specific settings handed to Transform and Trainer (e.g. hyper-parameters)."""
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a larger metric value is better."""
+        return METRICS[self.metric].higher_is_better
+
+    @property
+    def schema_path(self) -> Path | None:
+        """Absolute path of the curated schema, if the task has one."""
+        if self.schema is None:
+            return None
+        path = Path(self.schema)
+        return path if path.is_absolute() else SCHEMAS_DIR / path
+
+    def with_threshold(self, threshold: float | None) -> TaskSpec:
+        """A copy with another gating threshold (None keeps this one)."""
+        return self if threshold is None else dataclasses.replace(self, threshold=threshold)
+
+
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+BUILTIN: Mapping[str, TaskSpec] = {
+    spec.name: spec
+    for spec in (
+        TaskSpec(
+            name="penguin",
+            kind="supervised",
+            trainer="trainers.penguin",
+            data="trainers.penguin.data",
+            dataset="palmerpenguins (342 penguins, 3 species, offline)",
+            label="species",
+            problem="classification",
+            metric="accuracy",
+            threshold=0.97,
+            schema="penguin/schema.pbtxt",
+            train_steps=1000,
+        ),
+    )
+}
+
+TABULAR_TRAINER = "trainers.tabular"
+CLASSIFICATION_MAX_INT_CLASSES = 20  # an integer label with at most this many values is a class
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+
+
+class TaskError(ValueError):
+    """A task name, spec or user data file that cannot be used (message is user-facing)."""
+
+
+def all_tasks(home: Home) -> list[TaskSpec]:
+    """Built-in tasks followed by the home's bring-your-own-CSV tasks."""
+    user = [_load(path) for path in sorted(home.tasks_dir.glob("*.json"))]
+    return list(BUILTIN.values()) + [spec for spec in user if spec.name not in BUILTIN]
+
+
+def get(name: str, home: Home) -> TaskSpec:
+    """Looks a task up by name; raises TaskError naming the known tasks."""
+    if name in BUILTIN:
+        return BUILTIN[name]
+    path = home.tasks_dir / f"{name}.json"
+    if path.exists():
+        return _load(path)
+    known = ", ".join(spec.name for spec in all_tasks(home))
+    raise TaskError(
+        f"unknown task {name!r}; known tasks: {known} "
+        "(or bring a CSV: kfx run --data FILE.csv --label COLUMN)"
+    )
+
+
+def feature_name(column: str) -> str:
+    """A column name made safe for tf.Example keys, Keras inputs and TF op names."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", column.strip())
+    return name if name[:1].isalpha() else f"f_{name}"
+
+
+def register_csv(
+    home: Home, csv_path: str | Path, label: str, name: str | None = None,
+    threshold: float | None = None,
+) -> TaskSpec:
+    """Registers (or updates) a tabular task for a user CSV and stages its data in the home.
+
+    The CSV is read once to infer the problem type and a default threshold; a copy with safe
+    column names and without unlabeled rows is stored under the home (the user's file is never
+    modified). Re-registering an existing name with new data keeps the task's label.
+
+    Raises:
+        TaskError: the file, the label column or the name cannot be used; the message names
+            the file, the column and the fix.
+    """
+    import pandas as pd
+
+    src = Path(csv_path).expanduser().resolve()
+    if not src.is_file():
+        raise TaskError(f"{csv_path}: no such file; pass an existing CSV with --data")
+    name = name or feature_name(src.stem).lower()
+    if not _NAME.match(name) or name in BUILTIN:
+        raise TaskError(
+            f"{src}: task name {name!r} is not usable (letters, digits, _ and -, not a built-in "
+            "task); choose one with --name"
+        )
+    try:
+        frame = pd.read_csv(src, skipinitialspace=True)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        first = str(err).splitlines()[0]
+        raise TaskError(f"{src}: not a readable CSV ({first}); fix the file") from None
+    frame.columns = [str(c) for c in frame.columns]
+    if label not in frame.columns:
+        raise TaskError(
+            f"{src}: no column {label!r} for --label; columns are: {', '.join(frame.columns)}"
+        )
+    renamed = {c: feature_name(c) for c in frame.columns}
+    clashes = _duplicates(renamed.values())
+    if clashes:
+        raise TaskError(f"{src}: columns {clashes} collide once made safe; rename them")
+    frame = frame.rename(columns=renamed)
+    safe_label = renamed[label]
+    labelled = frame[frame[safe_label].notna()]
+    if len(labelled) < 10 or labelled[safe_label].nunique() < 2:
+        raise TaskError(
+            f"{src}: column {label!r} needs at least 10 labelled rows and 2 distinct values "
+            f"(found {len(labelled)} rows, {labelled[safe_label].nunique()} values)"
+        )
+    if len(labelled.columns) < 2:
+        raise TaskError(f"{src}: only the label column {label!r}; add feature columns")
+
+    previous = _load(home.tasks_dir / f"{name}.json") if (home.tasks_dir / f"{name}.json").exists() else None
+    if previous is not None and previous.label != safe_label:
+        raise TaskError(
+            f"{src}: task {name!r} already exists with label {previous.label!r}; "
+            "use the same --label or another --name"
+        )
+    problem, default_threshold = _infer_problem(labelled[safe_label])
+    metric = "accuracy" if problem == "classification" else "rmse"
+    data_file = _stage(home, name, labelled.to_csv(index=False).encode())
+    spec = TaskSpec(
+        name=name,
+        kind="supervised",
+        trainer=TABULAR_TRAINER,
+        data=str(data_file),
+        dataset=f"{src.name} ({len(labelled)} rows, {len(labelled.columns) - 1} features)",
+        label=safe_label,
+        problem=problem,
+        metric=metric,
+        threshold=float(threshold if threshold is not None else default_threshold),
+        schema=previous.schema if previous else None,
+        train_steps=previous.train_steps if previous else 500,
+        custom_config={"source": str(src), "dropped_unlabelled_rows": len(frame) - len(labelled)},
+    )
+    home.tasks_dir.mkdir(parents=True, exist_ok=True)
+    (home.tasks_dir / f"{name}.json").write_text(json.dumps(dataclasses.asdict(spec), indent=2))
+    return spec
+
+
+def _infer_problem(label) -> tuple[str, float]:
+    """Classification or regression, and a default threshold: beat the trivial predictor.
+
+    Classification must beat always predicting the majority class; regression must beat
+    always predicting the mean (an RMSE below the label's standard deviation).
+    """
+    import pandas as pd
+
+    integral = pd.api.types.is_integer_dtype(label) or (
+        pd.api.types.is_float_dtype(label) and (label == label.round()).all()
+    )
+    is_class = not pd.api.types.is_numeric_dtype(label) or (
+        integral and label.nunique() <= CLASSIFICATION_MAX_INT_CLASSES
+    )
+    if is_class:
+        majority = float(label.value_counts(normalize=True).iloc[0])
+        return "classification", round(min(0.99, majority + 0.01), 4)
+    return "regression", round(float(label.std(ddof=0)), 6)
+
+
+def _stage(home: Home, name: str, content: bytes) -> Path:
+    """Stores input data in a content-addressed folder, so equal data hits the cache."""
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    dest = home.data_dir(name) / "inputs" / digest / "data.csv"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(dest)
+    return dest
+
+
+def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
+    """Copies a user CSV for an existing task into the home; returns the folder to read.
+
+    The data is used as it is: ExampleValidator checks it against the task's schema.
+    """
+    src = Path(csv_path).expanduser()
+    if not src.is_file():
+        raise TaskError(f"{csv_path}: no such file; pass an existing CSV with --data")
+    content = src.read_bytes()
+    if not content.strip():
+        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows")
+    header = content.splitlines()[0].decode(errors="replace")
+    if spec.label not in [c.strip().strip('"') for c in header.split(",")]:
+        raise TaskError(
+            f"{src}: no column {spec.label!r} (the label of task {spec.name!r}); "
+            f"the header is: {header.strip()}"
+        )
+    return _stage(home, spec.name, content).parent
+
+
+def input_dir(home: Home, spec: TaskSpec) -> Path:
+    """The folder ExampleGen reads by default: a task's staged CSV, or its offline data."""
+    if spec.data.endswith(".csv"):
+        path = Path(spec.data)
+        if not path.exists():
+            raise TaskError(
+                f"{path}: the data of task {spec.name!r} is gone; register it again with "
+                f"kfx run --data FILE.csv --label {spec.label} --name {spec.name}"
+            )
+        return path.parent
+    dest = home.data_dir(spec.name) / "default"
+    if not (dest / "data.csv").exists():
+        importlib.import_module(spec.data).write(dest)
+    return dest
+
+
+def _duplicates(values) -> list[str]:
+    seen, dup = set(), []
+    for value in values:
+        if value in seen:
+            dup.append(value)
+        seen.add(value)
+    return dup
+
+
+def _load(path: Path) -> TaskSpec:
+    try:
+        return TaskSpec(**json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError) as err:
+        raise TaskError(f"{path}: not a valid task spec ({err}); delete it and register again") from None

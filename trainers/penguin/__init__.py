@@ -1,0 +1,1 @@
+"""Palmer penguins species classification: the course's Sequential MLP."""

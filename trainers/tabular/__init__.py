@@ -1,0 +1,1 @@
+"""Bring-your-own CSV: a model built from whatever schema the data has."""

@@ -1,0 +1,31 @@
+"""Tabular model for user CSVs: the course's MLP, sized for data we have not seen."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from trainers.common import keras_trainer, mlp
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams(mlp.HParams):
+    """Defaults for an unknown CSV: wider, with a gentler learning rate."""
+
+    units: int = 32
+    """Width of each hidden layer."""
+    learning_rate: float = 3e-3
+    """Adam's learning rate."""
+    name: str = "tabular_mlp"
+    """Model name."""
+
+
+# TFX Trainer calls this.
+def run_fn(fn_args):
+    """Trains and exports an MLP for the task's CSV."""
+    keras_trainer.run(fn_args, mlp.build, HParams())
+
+
+# TFX Tuner calls this.
+def tuner_fn(fn_args):
+    """Searches the tabular MLP's width, depth and learning rate."""
+    return keras_trainer.tuner(fn_args, mlp.build, HParams(), mlp.search_space)
