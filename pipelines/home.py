@@ -12,6 +12,10 @@ ENV_VAR = "KFX_HOME"
 DEFAULT = "kfx_home"
 
 
+class HomeBusy(RuntimeError):
+    """Another kfx process holds the task's lock."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Home:
     """Paths of pipeline roots, MLMD, pushed models, data, user tasks and logs."""
@@ -59,7 +63,7 @@ class Home:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RuntimeError(
+                raise HomeBusy(
                     f"another `kfx run {task}` is using {self.root}; wait for it to finish"
                 ) from None
             yield

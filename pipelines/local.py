@@ -89,18 +89,23 @@ def _captured_logs(progress: Progress | None, log_path: Path | None, verbose: bo
         handlers.append(file_handler)
     handler = _ProgressHandler(progress or (lambda *_: None))
     handlers.append(handler)
-    saved = [(lg, lg.level, lg.propagate) for lg in loggers]
+    saved = [(lg, lg.level, lg.propagate, list(lg.handlers)) for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.INFO)
         lg.propagate = verbose
+        if not verbose:  # TensorFlow's logger prints through a handler of its own
+            for h in list(lg.handlers):
+                lg.removeHandler(h)
         for h in handlers:
             lg.addHandler(h)
     try:
         yield handler
     finally:
-        for lg, level, propagate in saved:
-            for h in handlers:
+        for lg, level, propagate, own in saved:
+            for h in list(lg.handlers):
                 lg.removeHandler(h)
+            for h in own:
+                lg.addHandler(h)
             lg.setLevel(level)
             lg.propagate = propagate
         for h in handlers:
@@ -122,6 +127,7 @@ def run(
     runner: str = "local",
     progress: Progress | None = None,
     verbose: bool = False,
+    run_id: str | None = None,
 ) -> str:
     """Runs the task's pipeline to completion and returns its run id.
 
@@ -130,7 +136,7 @@ def run(
     """
     if runner not in RUNNERS:
         raise ValueError(f"unknown runner {runner!r}; use one of {', '.join(RUNNERS)}")
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     ir = compile_ir(create_pipeline(spec, home, opts), run_id)
     if runner == "beam":
         from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner as Runner

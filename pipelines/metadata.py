@@ -60,33 +60,23 @@ def store(home: Home):
     yield metadata_store.MetadataStore(config)
 
 
-def _executions_by_run(mlmd, task: str) -> dict[str, list]:
-    """{run_id: [(node_id, execution)]} for every execution of the task's pipeline."""
-    pipeline = mlmd.get_context_by_type_and_name(PIPELINE, task)
-    if pipeline is None:
-        return {}
-    runs: dict[str, list] = {}
-    for execution in mlmd.get_executions_by_context(pipeline.id):
-        run_id = node = None
-        for ctx in mlmd.get_contexts_by_execution(execution.id):
-            type_name = _type_name(mlmd, ctx.type_id)
-            if type_name == RUN:
-                run_id = ctx.name
-            elif type_name == NODE:
-                node = ctx.name.split(".", 1)[-1]
-        if run_id is not None:
-            runs.setdefault(run_id, []).append((node, execution))
-    return runs
+def _node_map(mlmd, task: str) -> dict[int, str]:
+    """{execution id: node id} for every execution of the task's pipeline."""
+    nodes = {}
+    for ctx in mlmd.get_contexts_by_type(NODE):
+        pipeline, _, node = ctx.name.partition(".")
+        if pipeline == task:
+            for execution in mlmd.get_executions_by_context(ctx.id):
+                nodes[execution.id] = node
+    return nodes
 
 
-_TYPES: dict[int, str] = {}
-
-
-def _type_name(mlmd, type_id: int) -> str:
-    if type_id not in _TYPES:
-        for context_type in mlmd.get_context_types():
-            _TYPES[context_type.id] = context_type.name
-    return _TYPES.get(type_id, "")
+def _run_executions(mlmd, run_id: str, nodes: dict[int, str]) -> list:
+    """[(node id, execution)] of one run, restricted to the executions in `nodes`."""
+    ctx = mlmd.get_context_by_type_and_name(RUN, run_id)
+    if ctx is None:
+        return []
+    return [(nodes[e.id], e) for e in mlmd.get_executions_by_context(ctx.id) if e.id in nodes]
 
 
 def _outputs(mlmd, execution_id: int) -> list:
@@ -157,7 +147,7 @@ def run_summary(home: Home, task: str, run_id: str, spec=None) -> RunSummary | N
     with store(home) as mlmd:
         if mlmd is None:
             return None
-        executions = _executions_by_run(mlmd, task).get(run_id)
+        executions = _run_executions(mlmd, run_id, _node_map(mlmd, task))
         return _summary(mlmd, task, run_id, executions, spec) if executions else None
 
 
@@ -166,10 +156,12 @@ def runs(home: Home, task: str, spec=None) -> list[RunSummary]:
     with store(home) as mlmd:
         if mlmd is None:
             return []
-        found = [
-            _summary(mlmd, task, run_id, executions, spec)
-            for run_id, executions in _executions_by_run(mlmd, task).items()
-        ]
+        nodes = _node_map(mlmd, task)
+        found = []
+        for ctx in mlmd.get_contexts_by_type(RUN):
+            executions = _run_executions(mlmd, ctx.name, nodes)
+            if executions:
+                found.append(_summary(mlmd, task, ctx.name, executions, spec))
     return sorted(found, key=lambda r: r.started)
 
 
@@ -178,10 +170,20 @@ def node_outputs(home: Home, task: str, run_id: str, node: str) -> list:
     with store(home) as mlmd:
         if mlmd is None:
             return []
-        for name, execution in _executions_by_run(mlmd, task).get(run_id, []):
+        for name, execution in _run_executions(mlmd, run_id, _node_map(mlmd, task)):
             if name == node:
                 return _outputs(mlmd, execution.id)
     return []
+
+
+def step_state(home: Home, task: str, run_id: str, node: str) -> str:
+    """State of `node` in `run_id` ('complete', 'cached', 'failed', ...; 'unknown' if absent)."""
+    with store(home) as mlmd:
+        if mlmd is None:
+            return "unknown"
+        nodes = {i: n for i, n in _node_map(mlmd, task).items() if n == node}
+        states = [e.last_known_state for _, e in _run_executions(mlmd, run_id, nodes)]
+    return STATES.get(states[-1], "unknown") if states else "unknown"
 
 
 def latest_pushed_model(home: Home, task: str) -> Path | None:

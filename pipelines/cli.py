@@ -1,0 +1,239 @@
+"""`kfx`: run the course's tasks as TFX pipelines. Thin: parse, call one function, print."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+
+import pipelines  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from pipelines import console
+from pipelines.home import Home, HomeBusy
+from pipelines.tasks import TaskError
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INVALID_DATA = 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kfx", description=__doc__.split("\n")[0])
+    parser.add_argument("--home", help="state directory (default: $KFX_HOME or ./kfx_home)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    tasks = sub.add_parser("tasks", help="list registered tasks")
+    tasks.add_argument("--json", action="store_true", help="print JSON")
+    tasks.set_defaults(func=cmd_tasks)
+
+    run = sub.add_parser("run", help="run a task's pipeline")
+    run.add_argument("task", nargs="?", help="registered task (omit with --data/--label)")
+    run.add_argument("--data", metavar="FILE.csv", help="CSV to train on (a new task with --label)")
+    run.add_argument("--label", metavar="COLUMN", help="label column of --data; registers a task")
+    run.add_argument("--name", help="name of the --data task (default: the file's stem)")
+    run.add_argument("--threshold", type=float, help="Evaluator threshold for the gating metric")
+    run.add_argument("--runner", choices=("local", "beam"), default="local")
+    run.add_argument("--train-steps", type=_positive, metavar="N")
+    run.add_argument("--tune", action="store_true", help="search hyper-parameters first")
+    run.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random")
+    run.add_argument("--trials", type=_positive, default=6, help="maximum Tuner trials")
+    run.add_argument("--warm-start", action="store_true", help="start from the latest blessed model")
+    run.add_argument("--no-cache", action="store_true", help="re-run every component")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a hyper-parameter (repeatable)")
+    run.add_argument("--json", action="store_true", help="last stdout line: a JSON summary")
+    run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam/TF logs")
+    run.set_defaults(func=cmd_run)
+
+    predict = sub.add_parser("predict", help="predict CSV rows with the latest pushed model")
+    predict.add_argument("task")
+    predict.add_argument("--input", required=True, metavar="FILE.csv")
+    predict.add_argument("--output", metavar="FILE.csv", help="default: standard output")
+    predict.set_defaults(func=cmd_predict)
+
+    runs = sub.add_parser("runs", help="past runs recorded in MLMD")
+    runs.add_argument("task", nargs="?", help="one task (default: all)")
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs.set_defaults(func=cmd_runs)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise TaskError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set learning_rate=0.003")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def _checked_overrides(spec, values: dict[str, str]) -> dict[str, str]:
+    """Fails fast on a `--set` the task's HParams cannot take (not after Transform)."""
+    if values:
+        import importlib
+
+        from trainers.common import hparams
+
+        try:
+            hparams.override(importlib.import_module(f"{spec.trainer}.model").HParams(), values)
+        except ValueError as err:
+            raise TaskError(f"--set: {err}") from None
+    return values
+
+
+def cmd_tasks(args) -> int:
+    from pipelines import tasks
+
+    specs = tasks.all_tasks(Home.resolve(args.home))
+    rows = [
+        {"name": s.name, "kind": s.kind, "dataset": s.dataset, "metric": s.metric,
+         "threshold": s.threshold}
+        for s in specs
+    ]
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        console.table(rows, ["name", "kind", "metric", "threshold", "dataset"])
+    return 0
+
+
+def cmd_run(args) -> int:
+    from pipelines import tasks
+
+    home = Home.resolve(args.home)
+    if args.label and not args.data:
+        raise TaskError("--label needs --data FILE.csv")
+    if args.data and args.label:
+        if args.task:
+            raise TaskError("give either a TASK or --data/--label, not both")
+        spec = tasks.register_csv(home, args.data, args.label, args.name, args.threshold)
+        input_dir = tasks.input_dir(home, spec)
+    elif args.task:
+        spec = tasks.get(args.task, home).with_threshold(args.threshold)
+        input_dir = (
+            tasks.stage_data(home, spec, args.data) if args.data else tasks.input_dir(home, spec)
+        )
+    else:
+        raise TaskError("name a TASK (see `kfx tasks`) or bring --data FILE.csv --label COLUMN")
+    if args.tune and spec.kind != "supervised":
+        raise TaskError(f"--tune applies to supervised tasks; {spec.name!r} is {spec.kind}")
+    from pipelines import local, metadata
+    from pipelines.options import RunOptions
+
+    opts = RunOptions(
+        input_dir=input_dir,
+        train_steps=args.train_steps,
+        tune=args.tune,
+        tuner=args.tuner,
+        tune_trials=args.trials,
+        warm_start=args.warm_start,
+        enable_cache=not args.no_cache,
+        hparams=_checked_overrides(spec, _overrides(args.set)),
+    )
+    started = time.monotonic()
+    run_id = local.new_run_id()
+    progress = console.Progress(home, spec.name, run_id)
+    console.info(f"{spec.name}: run {run_id} ({args.runner} runner, home {home.root})")
+    with home.lock(spec.name):
+        try:
+            local.run(spec, home, opts, args.runner, progress, args.verbose, run_id)
+        except local.PipelineFailed as failure:
+            return _report_failure(home, spec, failure, args)
+    summary = metadata.run_summary(home, spec.name, run_id, spec)
+    wall = time.monotonic() - started
+    console.summary(summary, wall)
+    if args.json:
+        print(json.dumps(_summary_json(summary, wall, progress.seconds)))
+    return 0
+
+
+def _report_failure(home, spec, failure, args) -> int:
+    from components import anomaly_gate
+    from pipelines import metadata
+
+    if failure.node == "AnomalyGate":
+        found = []
+        for artifact in metadata.node_outputs(home, spec.name, failure.run_id, "ExampleValidator"):
+            split_names = artifact.properties["split_names"].string_value
+            found += anomaly_gate.read(artifact.uri, split_names)
+        hint = str(spec.schema_path or "the inferred schema")
+        console.error(anomaly_gate.message(found, hint))
+        console.error(f"nothing was trained or pushed; run {failure.run_id} is in `kfx runs {spec.name}`")
+        code = EXIT_INVALID_DATA
+    else:
+        first = str(failure.cause).strip().splitlines()
+        console.error(f"{failure.node or 'pipeline'} failed: {first[-1] if first else failure.cause}")
+        console.error(f"full log: {home.logs_dir()} (or re-run with -v)")
+        code = EXIT_FAILED
+    if args.json:
+        print(json.dumps({"task": spec.name, "run_id": failure.run_id, "error": failure.node,
+                          "blessed": False, "pushed_model": None}))
+    return code
+
+
+def _summary_json(summary, wall: float, seconds: dict[str, float]) -> dict:
+    return {
+        "task": summary.task,
+        "run_id": summary.run_id,
+        "metric": summary.metric,
+        "value": summary.value,
+        "threshold": summary.threshold,
+        "blessed": bool(summary.blessed),
+        "pushed_model": summary.pushed_model,
+        "pushed_version": summary.pushed_version,
+        "wall_s": round(wall, 3),
+        "components": {k: round(v, 3) for k, v in seconds.items()},
+        "states": {s.node: s.state for s in summary.steps},
+    }
+
+
+def cmd_predict(args) -> int:
+    from pipelines import predict, tasks
+
+    home = Home.resolve(args.home)
+    spec = tasks.get(args.task, home)
+    frame = predict.predict(home, spec, args.input)
+    if args.output:
+        frame.to_csv(args.output, index=False)
+        console.info(f"wrote {len(frame)} predictions to {args.output}")
+    else:
+        frame.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from pipelines import metadata, tasks
+
+    home = Home.resolve(args.home)
+    specs = [tasks.get(args.task, home)] if args.task else tasks.all_tasks(home)
+    found = [run for spec in specs for run in metadata.runs(home, spec.name, spec)]
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) | {"state": r.state} for r in found]))
+    else:
+        console.runs(found)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `kfx` console script."""
+    args = _parser().parse_args(argv)
+    if not getattr(args, "verbose", False):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+        console.quiet()
+    try:
+        return args.func(args)
+    except (TaskError, HomeBusy) as err:
+        console.error(str(err))
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

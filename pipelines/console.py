@@ -1,0 +1,96 @@
+"""Everything `kfx` prints for people: progress lines, tables, summaries, errors."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import sys
+import warnings
+
+from pipelines import metadata
+from pipelines.home import Home
+
+
+def quiet() -> None:
+    """Hides Python warnings and library logs (the run's full log still goes to home/logs)."""
+    warnings.filterwarnings("ignore")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    for name in ("absl", "apache_beam", "tensorflow"):
+        logging.getLogger(name).propagate = False
+
+
+def error(text: str) -> None:
+    """A message on stderr, prefixed like argparse errors."""
+    for line in text.splitlines() or [""]:
+        print(f"kfx: {line}" if line else "", file=sys.stderr)
+
+
+def info(text: str) -> None:
+    """A status line on stderr (stdout stays machine-readable)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+class Progress:
+    """One line per finished component: name, state from MLMD, seconds."""
+
+    def __init__(self, home: Home, task: str, run_id: str):
+        self.home, self.task, self.run_id = home, task, run_id
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, node: str, event: str, seconds: float) -> None:
+        if event != "finished":
+            return
+        self.seconds[node] = seconds
+        state = metadata.step_state(self.home, self.task, self.run_id, node)
+        info(f"  {node:<28} {state:<9} {seconds:7.1f} s")
+
+
+def table(rows: list[dict], columns: list[str]) -> None:
+    """A plain aligned table on stdout."""
+    widths = {c: max([len(c)] + [len(str(r[c])) for r in rows]) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
+
+
+def _verdict(summary) -> str:
+    if summary.value is None:
+        return "no evaluation"
+    sign = ">=" if summary.threshold is None or summary.metric != "rmse" else "<="
+    blessed = "BLESSED" if summary.blessed else "NOT BLESSED"
+    return f"{summary.metric} {summary.value:.4f} (threshold {sign} {summary.threshold}) {blessed}"
+
+
+def summary(run, wall: float) -> None:
+    """The final lines of `kfx run` on stdout."""
+    cached = sum(1 for s in run.steps if s.state == "cached")
+    print(f"{run.task}: run {run.run_id} finished in {wall:.1f} s "
+          f"({len(run.steps)} components, {cached} from cache)")
+    print(f"  {_verdict(run)}")
+    if run.pushed_model:
+        print(f"  pushed model: {run.pushed_model}")
+    elif run.blessed is False:
+        print("  nothing pushed: the serving model is unchanged")
+
+
+def runs(found: list) -> None:
+    """`kfx runs` as a table, oldest first."""
+    rows = []
+    for run in found:
+        states = ",".join(f"{s.node}:{s.state}" for s in run.steps)
+        rows.append({
+            "task": run.task,
+            "run_id": run.run_id,
+            "start": datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M:%S"),
+            "seconds": f"{run.duration_s:.1f}",
+            "state": run.state,
+            "metric": "-" if run.value is None else f"{run.metric}={run.value:.4f}",
+            "blessed": {None: "-", True: "yes", False: "no"}[run.blessed],
+            "pushed": run.pushed_version or "-",
+            "components": states,
+        })
+    if not rows:
+        print("no runs yet: try `kfx run penguin`")
+        return
+    table(rows, ["task", "run_id", "start", "seconds", "state", "metric", "blessed", "pushed",
+                 "components"])

@@ -1,0 +1,105 @@
+"""`kfx predict`: raw CSV rows through the latest pushed model's serving signature."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from pipelines import metadata
+from pipelines.home import Home
+from pipelines.tasks import TaskError, TaskSpec, feature_name
+
+MANIFEST = Path("assets.extra") / "kfx.json"  # written by trainers.common.signatures.export
+BATCH = 1024  # examples per signature call
+
+
+def load_rows(path: str | Path):
+    """The CSV as strings (no type guessing); empty cells stay empty strings."""
+    import pandas as pd
+
+    src = Path(path)
+    if not src.is_file():
+        raise TaskError(f"{path}: no such file; pass an existing CSV with --input")
+    try:
+        frame = pd.read_csv(src, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows") from None
+    if frame.empty:
+        raise TaskError(f"{src}: no data rows below the header")
+    return frame
+
+
+def _feature(kind: str, text: str, where: str):
+    """One tf.train.Feature from a CSV cell of the given schema type."""
+    import tensorflow as tf
+
+    try:
+        if kind == "BYTES":
+            return tf.train.Feature(bytes_list=tf.train.BytesList(value=[text.encode()]))
+        number = float(text)
+        if kind == "INT":
+            if not number.is_integer():
+                raise ValueError
+            return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(number)]))
+        if math.isnan(number):
+            return None
+        return tf.train.Feature(float_list=tf.train.FloatList(value=[number]))
+    except ValueError:
+        expected = "an integer" if kind == "INT" else "a number"
+        raise TaskError(f"{where}: {text!r} is not {expected}; fix the cell or leave it empty") from None
+
+
+def to_examples(frame, features: dict[str, str], source: str) -> list[bytes]:
+    """Serialized tf.Examples with the model's raw features; empty cells are left missing."""
+    import tensorflow as tf
+
+    columns = {feature_name(c): c for c in frame.columns}
+    missing = [f for f in features if f not in columns]
+    if missing:
+        raise TaskError(
+            f"{source}: missing column(s) {', '.join(missing)} that the model needs; "
+            f"the header is: {', '.join(frame.columns)}"
+        )
+    examples = []
+    for row_number, row in enumerate(frame.itertuples(index=False), start=2):
+        cells = dict(zip(frame.columns, row))
+        feature_map = {}
+        for name, kind in features.items():
+            text = str(cells[columns[name]]).strip()
+            if text == "":
+                continue
+            feature = _feature(kind, text, f"{source}: row {row_number}, column {columns[name]!r}")
+            if feature is not None:
+                feature_map[name] = feature
+        example = tf.train.Example(features=tf.train.Features(feature=feature_map))
+        examples.append(example.SerializeToString())
+    return examples
+
+
+def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
+    """The input rows plus `prediction` and `score` columns, from the latest pushed model.
+
+    Raises:
+        TaskError: no pushed model yet, or the CSV does not fit the model's inputs.
+    """
+    import tensorflow as tf
+
+    model_dir = metadata.latest_pushed_model(home, spec.name)
+    if model_dir is None:
+        raise TaskError(
+            f"task {spec.name!r} has no pushed model in {home.root}; run `kfx run {spec.name}` first"
+        )
+    manifest = json.loads((model_dir / MANIFEST).read_text())
+    frame = load_rows(input_csv)
+    examples = to_examples(frame, manifest["features"], str(input_csv))
+    serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
+    predictions, scores = [], []
+    for start in range(0, len(examples), BATCH):
+        out = serve(examples=tf.constant(examples[start : start + BATCH]))
+        values = out["prediction"].numpy()
+        predictions += [v.decode() if isinstance(v, bytes) else float(v) for v in values]
+        scores += [float(s) for s in out["score"].numpy()]
+    frame = frame.copy()
+    frame["prediction"], frame["score"] = predictions, scores
+    return frame
