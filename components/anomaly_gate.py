@@ -60,9 +60,10 @@ def read(uri: str, split_names: str) -> list[Anomaly]:
     return found
 
 
-def message(anomalies: list[Anomaly], schema_hint: str) -> str:
+def message(anomalies: list[Anomaly], schema_hint: str, source: str = "the data") -> str:
     """The multi-line report printed when the gate stops a run."""
-    lines = [f"data validation failed: {len(anomalies)} anomal{'y' if len(anomalies) == 1 else 'ies'}"]
+    count = f"{len(anomalies)} anomal{'y' if len(anomalies) == 1 else 'ies'}"
+    lines = [f"data validation failed for {source}: {count}"]
     lines += [f"  {a}" for a in anomalies]
     lines.append(f"fix the data, or relax {schema_hint} if the data is right")
     return "\n".join(lines)

@@ -146,7 +146,7 @@ def cmd_run(args) -> int:
         try:
             local.run(spec, home, opts, args.runner, progress, args.verbose, run_id)
         except local.PipelineFailed as failure:
-            return _report_failure(home, spec, failure, args)
+            return _report_failure(home, spec, failure, args, input_dir)
     summary = metadata.run_summary(home, spec.name, run_id, spec)
     wall = time.monotonic() - started
     console.summary(summary, wall)
@@ -155,7 +155,7 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _report_failure(home, spec, failure, args) -> int:
+def _report_failure(home, spec, failure, args, input_dir) -> int:
     from components import anomaly_gate
     from pipelines import metadata
 
@@ -165,7 +165,10 @@ def _report_failure(home, spec, failure, args) -> int:
             split_names = artifact.properties["split_names"].string_value
             found += anomaly_gate.read(artifact.uri, split_names)
         hint = str(spec.schema_path or "the inferred schema")
-        console.error(anomaly_gate.message(found, hint))
+        source = ", ".join(str(p) for p in sorted(input_dir.glob("*.csv"))) or str(input_dir)
+        if args.data:
+            source = f"{args.data} (staged as {source})"
+        console.error(anomaly_gate.message(found, hint, source))
         console.error(f"nothing was trained or pushed; run {failure.run_id} is in `kfx runs {spec.name}`")
         code = EXIT_INVALID_DATA
     else:
