@@ -148,5 +148,6 @@ def run(
             Runner().run_with_ir(ir)
         except Exception as err:  # noqa: BLE001 (any component error ends the run)
             failed = handler.running[-1] if handler.running else None
+            logging.getLogger("absl").exception("kfx: %s failed", failed or "pipeline")
             raise PipelineFailed(run_id, failed, err) from err
     return run_id

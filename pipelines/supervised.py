@@ -98,7 +98,8 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         examples=example_gen.outputs["examples"],
         schema=schema,
         preprocessing_fn=f"{spec.trainer}.preprocessing.preprocessing_fn",
-        custom_config=config,
+        # Only what preprocessing needs: tuning options must not invalidate Transform's cache.
+        custom_config={"label": spec.label, "problem": spec.problem},
     )
     components = [example_gen, statistics, schema_gen, validator, gate, transform]
     trainer_inputs = {}

@@ -78,7 +78,7 @@ def _prepare(fn_args, default: FitParams):
     label, problem = config["label"], config["problem"]
     hp = hparams.from_fn_args(default, fn_args)
     tf.keras.utils.set_random_seed(hp.seed)
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     features = InputFeatures.from_transform_output(tf_transform_output, label)
 
     def data(files, epochs):

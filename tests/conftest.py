@@ -1,0 +1,1 @@
+import pipelines  # noqa: F401  (tf_keras before TensorFlow loads)

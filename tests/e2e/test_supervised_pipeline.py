@@ -1,0 +1,140 @@
+"""The supervised pipeline end to end on penguins: real TFX runners, MLMD, Evaluator, Pusher."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipelines import predict, tasks
+from pipelines.home import Home
+from tests.e2e.helpers import kfx, serving_versions, split_rows, states
+
+pytestmark = pytest.mark.e2e
+
+COMPONENTS = {
+    "CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate",
+    "Transform", "Trainer", "baseline_model_resolver", "Evaluator", "Pusher",
+}
+STEPS = "60"  # tiny: behaviour, not quality (make bench measures quality)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("kfx_home")
+
+
+@pytest.fixture(scope="module")
+def first(home):
+    result = kfx(home, "run", "penguin", "--train-steps", STEPS, "--json")
+    assert result.code == 0, result.err
+    return result
+
+
+def test_first_run_executes_every_component_blesses_and_pushes(home, first):
+    summary = first.json
+    assert summary["task"] == "penguin" and summary["metric"] == "accuracy"
+    assert summary["threshold"] == 0.97
+    assert summary["blessed"] is True and summary["value"] >= 0.97
+    assert (Home.resolve(home).serving_dir("penguin") / summary["pushed_version"]).is_dir()
+    assert (json.loads(json.dumps(summary["components"])).keys()) == COMPONENTS
+    assert states(home, "penguin", summary["run_id"]) == {c: "complete" for c in COMPONENTS}
+    # One progress line per component on stderr, with its state.
+    for component in COMPONENTS:
+        assert any(line.split()[:1] == [component] for line in first.err.splitlines())
+
+
+def test_predict_agrees_with_the_evaluator(home, first, tmp_path):
+    rows = split_rows(home, "penguin", "eval")
+    csv = tmp_path / "eval.csv"
+    rows.to_csv(csv, index=False)
+    spec = tasks.get("penguin", Home.resolve(home))
+    predicted = predict.predict(Home.resolve(home), spec, csv)
+    accuracy = float(np.mean(predicted["prediction"] == predicted["species"]))
+    assert len(predicted) == len(rows) > 50
+    assert accuracy == pytest.approx(first.json["value"], abs=1e-6)
+    assert predicted["score"].between(0, 1).all()
+
+
+def test_cli_predict_writes_prediction_and_score_columns(home, first, tmp_path):
+    source = Home.resolve(home).data_dir("penguin") / "default" / "data.csv"
+    out = tmp_path / "pred.csv"
+    result = kfx(home, "predict", "penguin", "--input", str(source), "--output", str(out))
+    assert result.code == 0, result.err
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert list(frame.columns[-2:]) == ["prediction", "score"]
+    assert set(frame["prediction"]) <= {"Adelie", "Chinstrap", "Gentoo"}
+    assert (frame["prediction"] == frame["species"]).mean() > 0.9
+
+
+def test_second_run_is_served_from_cache(home, first):
+    again = kfx(home, "run", "penguin", "--train-steps", STEPS, "--json")
+    assert again.code == 0, again.err
+    got = states(home, "penguin", again.json["run_id"])
+    assert got.pop("baseline_model_resolver") == "complete"  # resolvers always run
+    assert set(got.values()) == {"cached"}
+    assert again.json["pushed_model"] == first.json["pushed_model"]
+    assert again.json["value"] == first.json["value"]
+
+
+def test_bad_csv_stops_before_training_and_pushes_nothing(home, first, tmp_path):
+    import pandas as pd
+
+    frame = pd.read_csv(Home.resolve(home).data_dir("penguin") / "default" / "data.csv")
+    frame.loc[3, "island"] = "Atlantis"
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    before = serving_versions(home, "penguin")
+
+    result = kfx(home, "run", "penguin", "--data", str(bad), "--train-steps", STEPS, "--json")
+
+    assert result.code == 3
+    assert "column 'island'" in result.err and "Atlantis" in result.err
+    assert str(bad) in result.err
+    run_id = result.json["run_id"]
+    got = states(home, "penguin", run_id)
+    assert got["AnomalyGate"] == "failed"
+    assert not {"Transform", "Trainer", "Evaluator", "Pusher"} & set(got)
+    assert serving_versions(home, "penguin") == before
+
+
+def test_warm_start_trains_from_the_blessed_model(home, first):
+    result = kfx(home, "run", "penguin", "--warm-start", "--train-steps", "20", "--json")
+    assert result.code == 0, result.err
+    got = states(home, "penguin", result.json["run_id"])
+    assert got["Trainer"] == "complete" and got["Evaluator"] == "complete"
+    assert got["warm_start_model_resolver"] == "complete"
+    logs = "".join(p.read_text() for p in Home.resolve(home).logs_dir().glob("*.log"))
+    assert "warm start: copied" in logs and "warm start: copied 0 layers" not in logs
+    if not result.json["blessed"]:  # a worse model is never pushed
+        assert result.json["pushed_model"] is None
+
+
+def test_tune_feeds_best_hyperparameters_to_the_trainer(home, first):
+    result = kfx(
+        home, "run", "penguin", "--tune", "--trials", "2", "--train-steps", "20", "--json"
+    )
+    assert result.code == 0, result.err
+    got = states(home, "penguin", result.json["run_id"])
+    assert got["Tuner"] == "complete" and got["Trainer"] == "complete"
+    tuner_dirs = sorted((home / "pipelines" / "penguin" / "Tuner" / "best_hyperparameters").iterdir())
+    best = json.loads((tuner_dirs[-1] / "best_hyperparameters.txt").read_text())
+    units = best["values"]["units"]
+    import tensorflow as tf
+
+    model_dirs = sorted(
+        (home / "pipelines" / "penguin" / "Trainer" / "model").iterdir(), key=lambda p: int(p.name)
+    )
+    model = tf.keras.models.load_model(model_dirs[-1] / "Format-Serving", compile=False)
+    dense = [layer for layer in model.get_layer("blocks").layers if "dense" in layer.name]
+    assert dense[0].units == units
+
+
+def test_beam_runner_runs_the_same_pipeline(tmp_path):
+    result = kfx(tmp_path, "run", "penguin", "--runner", "beam", "--train-steps", "20", "--json")
+    assert result.code == 0, result.err
+    got = states(tmp_path, "penguin", result.json["run_id"])
+    assert got == {c: "complete" for c in COMPONENTS}
