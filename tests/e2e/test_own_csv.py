@@ -56,5 +56,6 @@ def test_regression_csv(tmp_path):
     assert summary["blessed"] is True and summary["value"] < label_std
     predicted, spec = _eval_predictions(home, "diabetes", tmp_path)
     assert spec.problem == "regression"
-    rmse = float(np.sqrt(np.mean((predicted["prediction"] - predicted["progression"]) ** 2)))
+    errors = predicted["prediction"] - predicted["progression"].astype(float)  # input stays text
+    rmse = float(np.sqrt(np.mean(errors**2)))
     assert rmse == pytest.approx(summary["value"], rel=1e-4)

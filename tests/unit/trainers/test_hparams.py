@@ -28,7 +28,8 @@ def test_override_float_from_int_string():
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("true", True), ("True", True), ("1", True), ("false", False), ("0", False)]
+    ("text", "expected"),
+    [("true", True), ("True", True), ("1", True), ("false", False), ("0", False)],
 )
 def test_override_bool(text, expected):
     assert hparams.override(Flags(shuffle=not expected), {"shuffle": text}).shuffle is expected

@@ -125,10 +125,10 @@ def test_warm_start_copies_weights(tmp_path):
     base.save(str(tmp_path / "base"), save_format="tf")
     tf.keras.utils.set_random_seed(2)
     fresh = mlp.build(CLASSIFY, mlp.HParams())
-    before = fresh.get_layer("blocks").get_weights()
-    assert not all(np.array_equal(a, b) for a, b in zip(before, base.get_layer("blocks").get_weights()))
+    pairs = zip(fresh.get_weights(), base.get_weights(), strict=True)
+    assert not all(np.array_equal(a, b) for a, b in pairs)
     assert keras_trainer.warm_start(fresh, str(tmp_path / "base")) > 0
-    for got, want in zip(fresh.get_weights(), base.get_weights()):
+    for got, want in zip(fresh.get_weights(), base.get_weights(), strict=True):
         np.testing.assert_array_equal(got, want)
     batch = _batch()
     np.testing.assert_allclose(
@@ -142,5 +142,5 @@ def test_warm_start_skips_other_shapes(tmp_path):
     fresh = mlp.build(CLASSIFY, mlp.HParams(units=16))
     before = [w.copy() for w in fresh.get_weights()]
     assert keras_trainer.warm_start(fresh, str(tmp_path / "base")) == 0
-    for got, want in zip(fresh.get_weights(), before):
+    for got, want in zip(fresh.get_weights(), before, strict=True):
         np.testing.assert_array_equal(got, want)

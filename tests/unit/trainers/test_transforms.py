@@ -30,7 +30,7 @@ SPEC = {
 def _rows():
     return [
         {"num": [] if n is None else [n], "cat": [] if c is None else [c], "cls": y, "reg": r}
-        for n, c, y, r in zip(NUM, CAT, CLS, REG)
+        for n, c, y, r in zip(NUM, CAT, CLS, REG, strict=True)
     ]
 
 
@@ -87,7 +87,7 @@ def test_strings_become_ids(transformed):
     ids = _column(rows, "cat_xf")
     assert ids.dtype.kind == "i"
     by_value = {}
-    for value, idx in zip(CAT, ids):
+    for value, idx in zip(CAT, ids, strict=True):
         by_value.setdefault(value, set()).add(int(idx))
     assert all(len(found) == 1 for found in by_value.values())
     assert len({next(iter(found)) for found in by_value.values()}) == len(by_value)
@@ -121,7 +121,7 @@ def test_classification_label_ids(transformed):
     ids = _column(rows, "cls_xf")
     assert sorted(set(ids.tolist())) == [0, 1, 2]
     assert ids[CLS.index("p")] == 0
-    assert len({(c, i) for c, i in zip(CLS, ids)}) == 3
+    assert len({(c, i) for c, i in zip(CLS, ids, strict=True)}) == 3
 
 
 def test_regression_label_stays_float(transformed):

@@ -1,0 +1,74 @@
+from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+from components import anomaly_gate
+from components.anomaly_gate import Anomaly
+
+
+def _write(uri, split, **columns):
+    anomalies = anomalies_pb2.Anomalies()
+    for column, (short, description) in columns.items():
+        info = anomalies.anomaly_info[column]
+        info.description = description
+        info.short_description = short
+        reason = info.reason.add()
+        reason.type = anomalies_pb2.AnomalyInfo.ENUM_TYPE_UNEXPECTED_STRING_VALUES
+        reason.short_description = short
+        reason.description = description
+    folder = uri / f"Split-{split}"
+    folder.mkdir(parents=True)
+    (folder / anomaly_gate.ANOMALIES_FILE).write_bytes(anomalies.SerializeToString())
+
+
+def test_read_one_anomaly(tmp_path):
+    _write(tmp_path, "train", island=("Unexpected string values", "Examples contain Atlantis."))
+    found = anomaly_gate.read(str(tmp_path), '["train"]')
+    assert found == [
+        Anomaly("train", "island", "Unexpected string values", "Examples contain Atlantis.")
+    ]
+
+
+def test_read_several_splits_and_columns(tmp_path):
+    _write(tmp_path, "train", sex=("s1", "d1"), island=("s2", "d2"))
+    _write(tmp_path, "eval", body_mass_g=("s3", "d3"))
+    found = anomaly_gate.read(str(tmp_path), '["train", "eval"]')
+    assert [(a.split, a.column) for a in found] == [
+        ("train", "island"), ("train", "sex"), ("eval", "body_mass_g")
+    ]
+
+
+def test_read_dataset_anomaly(tmp_path):
+    anomalies = anomalies_pb2.Anomalies()
+    anomalies.dataset_anomaly_info.short_description = "Low num examples"
+    anomalies.dataset_anomaly_info.description = "Too few."
+    (tmp_path / "Split-train").mkdir()
+    (tmp_path / "Split-train" / "SchemaDiff.pb").write_bytes(anomalies.SerializeToString())
+    found = anomaly_gate.read(str(tmp_path), '["train"]')
+    assert found == [Anomaly("train", "(dataset)", "Low num examples", "Too few.")]
+
+
+def test_read_no_file(tmp_path):
+    assert anomaly_gate.read(str(tmp_path), '["train", "eval"]') == []
+
+
+def test_read_clean_split(tmp_path):
+    (tmp_path / "Split-train").mkdir()
+    (tmp_path / "Split-train" / "SchemaDiff.pb").write_bytes(b"")
+    assert anomaly_gate.read(str(tmp_path), '["train"]') == []
+
+
+def test_message_one_anomaly():
+    found = [Anomaly("train", "island", "Unexpected string values", "Atlantis")]
+    text = anomaly_gate.message(found, "schemas/penguin/schema.pbtxt", "data.csv")
+    lines = text.splitlines()
+    assert lines[0] == "data validation failed for data.csv: 1 anomaly"
+    assert "'island'" in lines[1]
+    assert "Unexpected string values" in lines[1]
+    assert "Atlantis" in lines[1]
+    assert lines[-1] == "fix the data, or relax schemas/penguin/schema.pbtxt if the data is right"
+
+
+def test_message_counts_plural():
+    found = [Anomaly("train", c, "s", "d") for c in ("a", "b")]
+    text = anomaly_gate.message(found, "the inferred schema")
+    assert text.splitlines()[0] == "data validation failed for the data: 2 anomalies"
+    assert len(text.splitlines()) == 4

@@ -1,0 +1,59 @@
+from tfx.types import standard_artifacts
+
+from components.baseline_resolver import BaselineModelStrategy
+
+
+def _model(artifact_id):
+    model = standard_artifacts.Model()
+    model.id = artifact_id
+    return model
+
+
+def _blessing(artifact_id, model_id, blessed):
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.id = artifact_id
+    blessing.set_int_custom_property("blessed", 1 if blessed else 0)
+    blessing.set_int_custom_property("current_model_id", model_id)
+    return blessing
+
+
+def _resolve(models, blessings):
+    return BaselineModelStrategy().resolve_artifacts(
+        None, {"model": models, "model_blessing": blessings}
+    )
+
+
+def _ids(result):
+    return [a.id for a in result["model"]], [a.id for a in result["model_blessing"]]
+
+
+def test_no_blessed_model():
+    models = [_model(1), _model(2)]
+    assert _ids(_resolve(models, [_blessing(10, 1, False)])) == ([], [])
+
+
+def test_empty_inputs():
+    assert _resolve([], []) == {"model": [], "model_blessing": []}
+
+
+def test_newest_blessed_older_than_candidate():
+    models = [_model(3), _model(1), _model(5), _model(2)]
+    blessings = [
+        _blessing(11, 1, True), _blessing(12, 2, True), _blessing(13, 3, False),
+        _blessing(15, 5, True),
+    ]
+    assert _ids(_resolve(models, blessings)) == ([2], [12])
+
+
+def test_candidate_alone_is_not_its_own_baseline():
+    assert _ids(_resolve([_model(4)], [_blessing(20, 4, True)])) == ([], [])
+
+
+def test_unblessed_models_ignored():
+    models = [_model(1), _model(2), _model(3)]
+    blessings = [_blessing(11, 1, True), _blessing(12, 2, False)]
+    assert _ids(_resolve(models, blessings)) == ([1], [11])
+
+
+def test_models_without_blessings():
+    assert _ids(_resolve([_model(1), _model(2)], [])) == ([], [])
