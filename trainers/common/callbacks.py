@@ -16,7 +16,7 @@ def standard(model_run_dir: str, patience: int, monitor: str = "val_loss") -> li
         monitor: the validation quantity that decides early stopping and checkpoints.
     """
     return [
-        tf.keras.callbacks.TensorBoard(log_dir=model_run_dir, update_freq="epoch"),
+        tf.keras.callbacks.TensorBoard(log_dir=model_run_dir, update_freq="epoch", profile_batch=0),
         tf.keras.callbacks.EarlyStopping(
             monitor=monitor, patience=patience, restore_best_weights=True
         ),
