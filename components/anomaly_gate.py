@@ -82,4 +82,6 @@ def AnomalyGate(  # noqa: N802 (TFX component names are classes)
     if found:
         raise DataValidationError(message(found, schema_hint))
     os.makedirs(validated_schema.uri, exist_ok=True)
-    shutil.copy(os.path.join(schema.uri, SCHEMA_FILE), os.path.join(validated_schema.uri, SCHEMA_FILE))
+    shutil.copy(
+        os.path.join(schema.uri, SCHEMA_FILE), os.path.join(validated_schema.uri, SCHEMA_FILE)
+    )

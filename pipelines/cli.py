@@ -37,10 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tune", action="store_true", help="search hyper-parameters first")
     run.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random")
     run.add_argument("--trials", type=_positive, default=6, help="maximum Tuner trials")
-    run.add_argument("--warm-start", action="store_true", help="start from the latest blessed model")
+    run.add_argument(
+        "--warm-start", action="store_true", help="start from the latest blessed model"
+    )
     run.add_argument("--no-cache", action="store_true", help="re-run every component")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a hyper-parameter (repeatable)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a hyper-parameter (repeatable)",
+    )
     run.add_argument("--json", action="store_true", help="last stdout line: a JSON summary")
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam/TF logs")
     run.set_defaults(func=cmd_run)
@@ -90,12 +97,18 @@ def _checked_overrides(spec, values: dict[str, str]) -> dict[str, str]:
 
 
 def cmd_tasks(args) -> int:
+    """`kfx tasks`: every registered task."""
     from pipelines import tasks
 
     specs = tasks.all_tasks(Home.resolve(args.home))
     rows = [
-        {"name": s.name, "kind": s.kind, "dataset": s.dataset, "metric": s.metric,
-         "threshold": s.threshold}
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "dataset": s.dataset,
+            "metric": s.metric,
+            "threshold": s.threshold,
+        }
         for s in specs
     ]
     if args.json:
@@ -106,6 +119,7 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_run(args) -> int:
+    """`kfx run`: stage data, run the pipeline with progress, print the summary."""
     from pipelines import tasks
 
     home = Home.resolve(args.home)
@@ -169,16 +183,28 @@ def _report_failure(home, spec, failure, args, input_dir) -> int:
         if args.data:
             source = f"{args.data} (staged as {source})"
         console.error(anomaly_gate.message(found, hint, source))
-        console.error(f"nothing was trained or pushed; run {failure.run_id} is in `kfx runs {spec.name}`")
+        console.error(
+            f"nothing was trained or pushed; run {failure.run_id} is in `kfx runs {spec.name}`"
+        )
         code = EXIT_INVALID_DATA
     else:
         first = str(failure.cause).strip().splitlines()
-        console.error(f"{failure.node or 'pipeline'} failed: {first[-1] if first else failure.cause}")
+        reason = first[-1] if first else failure.cause
+        console.error(f"{failure.node or 'pipeline'} failed: {reason}")
         console.error(f"full log: {home.logs_dir()} (or re-run with -v)")
         code = EXIT_FAILED
     if args.json:
-        print(json.dumps({"task": spec.name, "run_id": failure.run_id, "error": failure.node,
-                          "blessed": False, "pushed_model": None}))
+        print(
+            json.dumps(
+                {
+                    "task": spec.name,
+                    "run_id": failure.run_id,
+                    "error": failure.node,
+                    "blessed": False,
+                    "pushed_model": None,
+                }
+            )
+        )
     return code
 
 
@@ -199,6 +225,7 @@ def _summary_json(summary, wall: float, seconds: dict[str, float]) -> dict:
 
 
 def cmd_predict(args) -> int:
+    """`kfx predict`: CSV rows through the latest pushed model."""
     from pipelines import predict, tasks
 
     home = Home.resolve(args.home)
@@ -213,6 +240,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_runs(args) -> int:
+    """`kfx runs`: past runs from MLMD."""
     from pipelines import metadata, tasks
 
     home = Home.resolve(args.home)

@@ -38,6 +38,7 @@ class Progress:
         self.seconds: dict[str, float] = {}
 
     def __call__(self, node: str, event: str, seconds: float) -> None:
+        """Called by the runner's log hook for each component start and finish."""
         if event != "finished":
             return
         self.seconds[node] = seconds
@@ -64,8 +65,10 @@ def _verdict(summary) -> str:
 def summary(run, wall: float) -> None:
     """The final lines of `kfx run` on stdout."""
     cached = sum(1 for s in run.steps if s.state == "cached")
-    print(f"{run.task}: run {run.run_id} finished in {wall:.1f} s "
-          f"({len(run.steps)} components, {cached} from cache)")
+    print(
+        f"{run.task}: run {run.run_id} finished in {wall:.1f} s "
+        f"({len(run.steps)} components, {cached} from cache)"
+    )
     print(f"  {_verdict(run)}")
     if run.pushed_model:
         print(f"  pushed model: {run.pushed_model}")
@@ -78,19 +81,33 @@ def runs(found: list) -> None:
     rows = []
     for run in found:
         states = ",".join(f"{s.node}:{s.state}" for s in run.steps)
-        rows.append({
-            "task": run.task,
-            "run_id": run.run_id,
-            "start": datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M:%S"),
-            "seconds": f"{run.duration_s:.1f}",
-            "state": run.state,
-            "metric": "-" if run.value is None else f"{run.metric}={run.value:.4f}",
-            "blessed": {None: "-", True: "yes", False: "no"}[run.blessed],
-            "pushed": run.pushed_version or "-",
-            "components": states,
-        })
+        rows.append(
+            {
+                "task": run.task,
+                "run_id": run.run_id,
+                "start": datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M:%S"),
+                "seconds": f"{run.duration_s:.1f}",
+                "state": run.state,
+                "metric": "-" if run.value is None else f"{run.metric}={run.value:.4f}",
+                "blessed": {None: "-", True: "yes", False: "no"}[run.blessed],
+                "pushed": run.pushed_version or "-",
+                "components": states,
+            }
+        )
     if not rows:
         print("no runs yet: try `kfx run penguin`")
         return
-    table(rows, ["task", "run_id", "start", "seconds", "state", "metric", "blessed", "pushed",
-                 "components"])
+    table(
+        rows,
+        [
+            "task",
+            "run_id",
+            "start",
+            "seconds",
+            "state",
+            "metric",
+            "blessed",
+            "pushed",
+            "components",
+        ],
+    )

@@ -79,13 +79,18 @@ def _captured_logs(progress: Progress | None, log_path: Path | None, verbose: bo
     from absl import logging as absl_logging
 
     absl_logging.set_verbosity(absl_logging.INFO)
-    loggers = [absl_logging.get_absl_logger(), logging.getLogger("apache_beam"),
-               logging.getLogger("tensorflow")]
+    loggers = [
+        absl_logging.get_absl_logger(),
+        logging.getLogger("apache_beam"),
+        logging.getLogger("tensorflow"),
+    ]
     handlers: list[logging.Handler] = []
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         file_handler = logging.FileHandler(log_path)
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        file_handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        )
         handlers.append(file_handler)
     handler = _ProgressHandler(progress or (lambda *_: None))
     handlers.append(handler)
@@ -133,6 +138,7 @@ def run(
 
     Raises:
         PipelineFailed: a component failed (MLMD records which; logs are in home/logs).
+
     """
     if runner not in RUNNERS:
         raise ValueError(f"unknown runner {runner!r}; use one of {', '.join(RUNNERS)}")

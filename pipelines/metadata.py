@@ -9,7 +9,15 @@ from pathlib import Path
 from pipelines.home import Home
 
 PIPELINE, RUN, NODE = "pipeline", "pipeline_run", "node"
-STATES = {0: "unknown", 1: "new", 2: "running", 3: "complete", 4: "failed", 5: "cached", 6: "canceled"}
+STATES = {  # MLMD Execution.State values
+    0: "unknown",
+    1: "new",
+    2: "running",
+    3: "complete",
+    4: "failed",
+    5: "cached",
+    6: "canceled",
+}
 
 
 @dataclasses.dataclass
@@ -195,7 +203,8 @@ def latest_pushed_model(home: Home, task: str) -> Path | None:
         if pipeline is None:
             return None
         pushed = [
-            a for a in mlmd.get_artifacts_by_context(pipeline.id)
+            a
+            for a in mlmd.get_artifacts_by_context(pipeline.id)
             if _custom(a, "pushed") == 1 and _custom(a, "pushed_destination")
         ]
     for artifact in sorted(pushed, key=lambda a: a.id, reverse=True):

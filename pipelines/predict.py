@@ -47,7 +47,9 @@ def _feature(kind: str, text: str, where: str):
         return tf.train.Feature(float_list=tf.train.FloatList(value=[number]))
     except ValueError:
         expected = "an integer" if kind == "INT" else "a number"
-        raise TaskError(f"{where}: {text!r} is not {expected}; fix the cell or leave it empty") from None
+        raise TaskError(
+            f"{where}: {text!r} is not {expected}; fix the cell or leave it empty"
+        ) from None
 
 
 def to_examples(frame, features: dict[str, str], source: str) -> list[bytes]:
@@ -63,7 +65,7 @@ def to_examples(frame, features: dict[str, str], source: str) -> list[bytes]:
         )
     examples = []
     for row_number, row in enumerate(frame.itertuples(index=False), start=2):
-        cells = dict(zip(frame.columns, row))
+        cells = dict(zip(frame.columns, row, strict=True))
         feature_map = {}
         for name, kind in features.items():
             text = str(cells[columns[name]]).strip()
@@ -82,13 +84,15 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
 
     Raises:
         TaskError: no pushed model yet, or the CSV does not fit the model's inputs.
+
     """
     import tensorflow as tf
 
     model_dir = metadata.latest_pushed_model(home, spec.name)
     if model_dir is None:
         raise TaskError(
-            f"task {spec.name!r} has no pushed model in {home.root}; run `kfx run {spec.name}` first"
+            f"task {spec.name!r} has no pushed model in {home.root}; "
+            f"run `kfx run {spec.name}` first"
         )
     manifest = json.loads((model_dir / MANIFEST).read_text())
     frame = load_rows(input_csv)

@@ -14,6 +14,8 @@ from pipelines.tasks import METRICS, TaskSpec
 from trainers.common.features import xf
 
 CHANGE_TOLERANCE = 1e-10  # a candidate may not be worse than the baseline by more than this
+# The serving signature output TFMA scores (see trainers/common/signatures.py).
+PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}
 
 
 def eval_config(spec: TaskSpec):
@@ -26,7 +28,9 @@ def eval_config(spec: TaskSpec):
 
     higher = spec.higher_is_better
     bound = {"lower_bound" if higher else "upper_bound": {"value": spec.threshold}}
-    direction = tfma.MetricDirection.HIGHER_IS_BETTER if higher else tfma.MetricDirection.LOWER_IS_BETTER
+    direction = (
+        tfma.MetricDirection.HIGHER_IS_BETTER if higher else (tfma.MetricDirection.LOWER_IS_BETTER)
+    )
     threshold = tfma.MetricThreshold(
         value_threshold=tfma.GenericValueThreshold(**bound),
         change_threshold=tfma.GenericChangeThreshold(
@@ -39,7 +43,7 @@ def eval_config(spec: TaskSpec):
             tfma.ModelSpec(
                 signature_name="serving_default",
                 label_key=xf(spec.label),
-                prediction_key="probabilities" if spec.problem == "classification" else "prediction",
+                prediction_key=PREDICTION_KEYS[spec.problem],
                 preprocessing_function_names=["transform_features"],
             )
         ],
@@ -103,6 +107,7 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         # StatisticsGen already profiles the raw data; pre/post-transform statistics cost
         # a third of Transform's time on small data.
         disable_statistics=True,
+        force_tf_compat_v1=True,
     )
     components = [example_gen, statistics, schema_gen, validator, gate, transform]
     trainer_inputs = {}

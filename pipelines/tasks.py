@@ -7,6 +7,7 @@ home, so later `kfx run NAME`, `kfx predict NAME` and `kfx runs NAME` find them.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import importlib
@@ -144,7 +145,10 @@ def feature_name(column: str) -> str:
 
 
 def register_csv(
-    home: Home, csv_path: str | Path, label: str, name: str | None = None,
+    home: Home,
+    csv_path: str | Path,
+    label: str,
+    name: str | None = None,
     threshold: float | None = None,
 ) -> TaskSpec:
     """Registers (or updates) a tabular task for a user CSV and stages its data in the home.
@@ -156,6 +160,7 @@ def register_csv(
     Raises:
         TaskError: the file, the label column or the name cannot be used; the message names
             the file, the column and the fix.
+
     """
     import pandas as pd
 
@@ -193,7 +198,8 @@ def register_csv(
     if len(labelled.columns) < 2:
         raise TaskError(f"{src}: only the label column {label!r}; add feature columns")
 
-    previous = _load(home.tasks_dir / f"{name}.json") if (home.tasks_dir / f"{name}.json").exists() else None
+    spec_file = home.tasks_dir / f"{name}.json"
+    previous = _load(spec_file) if spec_file.exists() else None
     if previous is not None and previous.label != safe_label:
         raise TaskError(
             f"{src}: task {name!r} already exists with label {previous.label!r}; "
@@ -232,8 +238,10 @@ def _infer_problem(label) -> tuple[str, float]:
     integral = pd.api.types.is_integer_dtype(label) or (
         pd.api.types.is_float_dtype(label) and (label == label.round()).all()
     )
-    is_class = not pd.api.types.is_numeric_dtype(label) or (
-        integral and label.nunique() <= CLASSIFICATION_MAX_INT_CLASSES
+    is_class = (
+        pd.api.types.is_bool_dtype(label)
+        or not pd.api.types.is_numeric_dtype(label)
+        or (integral and label.nunique() <= CLASSIFICATION_MAX_INT_CLASSES)
     )
     if is_class:
         majority = float(label.value_counts(normalize=True).iloc[0])
@@ -256,7 +264,8 @@ def _stage(home: Home, name: str, content: bytes) -> Path:
 def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
     """Copies a user CSV for an existing task into the home; returns the folder to read.
 
-    The data is used as it is: ExampleValidator checks it against the task's schema.
+    Column names are made safe as at registration (`feature_name`); the rows are used as they
+    are: ExampleValidator checks them against the task's schema.
     """
     src = Path(csv_path).expanduser()
     if not src.is_file():
@@ -264,12 +273,16 @@ def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
     content = src.read_bytes()
     if not content.strip():
         raise TaskError(f"{src}: the file is empty; it needs a header row and data rows")
-    header = content.splitlines()[0].decode(errors="replace")
-    if spec.label not in [c.strip().strip('"') for c in header.split(",")]:
+    first, newline, rest = content.partition(b"\n")
+    header = next(csv.reader([first.decode(errors="replace")]))
+    safe = [feature_name(column) for column in header]
+    if spec.label not in safe:
         raise TaskError(
             f"{src}: no column {spec.label!r} (the label of task {spec.name!r}); "
-            f"the header is: {header.strip()}"
+            f"the header is: {', '.join(header)}"
         )
+    if safe != [c.strip() for c in header]:
+        content = ",".join(safe).encode() + newline + rest
     return _stage(home, spec.name, content).parent
 
 
@@ -302,4 +315,6 @@ def _load(path: Path) -> TaskSpec:
     try:
         return TaskSpec(**json.loads(path.read_text()))
     except (json.JSONDecodeError, TypeError) as err:
-        raise TaskError(f"{path}: not a valid task spec ({err}); delete it and register again") from None
+        raise TaskError(
+            f"{path}: not a valid task spec ({err}); delete it and register again"
+        ) from None

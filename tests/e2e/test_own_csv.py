@@ -15,7 +15,9 @@ pytestmark = pytest.mark.e2e
 
 
 def _run(home, csv, label, steps="150"):
-    result = kfx(home, "run", "--data", str(csv), "--label", label, "--train-steps", steps, "--json")
+    result = kfx(
+        home, "run", "--data", str(csv), "--label", label, "--train-steps", steps, "--json"
+    )
     assert result.code == 0, result.err
     assert set(states(home, csv.stem, result.json["run_id"]).values()) == {"complete"}
     return result.json

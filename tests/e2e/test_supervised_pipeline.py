@@ -14,8 +14,16 @@ from tests.e2e.helpers import kfx, serving_versions, split_rows, states
 pytestmark = pytest.mark.e2e
 
 COMPONENTS = {
-    "CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate",
-    "Transform", "Trainer", "baseline_model_resolver", "Evaluator", "Pusher",
+    "CsvExampleGen",
+    "StatisticsGen",
+    "ImportSchemaGen",
+    "ExampleValidator",
+    "AnomalyGate",
+    "Transform",
+    "Trainer",
+    "baseline_model_resolver",
+    "Evaluator",
+    "Pusher",
 }
 STEPS = "60"  # tiny: behaviour, not quality (make bench measures quality)
 
@@ -114,13 +122,12 @@ def test_warm_start_trains_from_the_blessed_model(home, first):
 
 
 def test_tune_feeds_best_hyperparameters_to_the_trainer(home, first):
-    result = kfx(
-        home, "run", "penguin", "--tune", "--trials", "2", "--train-steps", "20", "--json"
-    )
+    result = kfx(home, "run", "penguin", "--tune", "--trials", "2", "--train-steps", "20", "--json")
     assert result.code == 0, result.err
     got = states(home, "penguin", result.json["run_id"])
     assert got["Tuner"] == "complete" and got["Trainer"] == "complete"
-    tuner_dirs = sorted((home / "pipelines" / "penguin" / "Tuner" / "best_hyperparameters").iterdir())
+    tuner_root = home / "pipelines" / "penguin" / "Tuner" / "best_hyperparameters"
+    tuner_dirs = sorted(tuner_root.iterdir(), key=lambda p: int(p.name))
     best = json.loads((tuner_dirs[-1] / "best_hyperparameters.txt").read_text())
     units = best["values"]["units"]
     import tensorflow as tf

@@ -11,8 +11,13 @@ except ImportError:  # pragma: no cover (a TensorFlow without this private modul
     _autograph_config = None
 
 if _autograph_config is not None:
-    _SKIP = ("tf_keras", "tensorflow_transform", "tensorflow_model_analysis", "tfx_bsl",
-             "keras_tuner")
+    _SKIP = (
+        "tf_keras",
+        "tensorflow_transform",
+        "tensorflow_model_analysis",
+        "tfx_bsl",
+        "keras_tuner",
+    )
     _known = {getattr(rule, "_prefix", None) for rule in _autograph_config.CONVERSION_RULES}
     _autograph_config.CONVERSION_RULES = tuple(
         _autograph_config.DoNotConvert(name) for name in _SKIP if name not in _known

@@ -14,6 +14,7 @@ def standard(model_run_dir: str, patience: int, monitor: str = "val_loss") -> li
         model_run_dir: `fn_args.model_run_dir`; TensorBoard reads logs from here.
         patience: epochs without improvement of `monitor` before stopping.
         monitor: the validation quantity that decides early stopping and checkpoints.
+
     """
     return [
         tf.keras.callbacks.TensorBoard(log_dir=model_run_dir, update_freq="epoch", profile_batch=0),

@@ -14,6 +14,7 @@ def override(hp: T, values: Mapping[str, Any] | None) -> T:
 
     Raises:
         ValueError: a key is not a field, or a value does not convert (message names both).
+
     """
     if not values:
         return hp
@@ -21,9 +22,7 @@ def override(hp: T, values: Mapping[str, Any] | None) -> T:
     changes = {}
     for key, value in values.items():
         if key not in fields:
-            raise ValueError(
-                f"unknown hyper-parameter {key!r}; known: {', '.join(sorted(fields))}"
-            )
+            raise ValueError(f"unknown hyper-parameter {key!r}; known: {', '.join(sorted(fields))}")
         kind = type(getattr(hp, key))
         try:
             if kind is bool and isinstance(value, str):
@@ -33,9 +32,7 @@ def override(hp: T, values: Mapping[str, Any] | None) -> T:
             else:
                 changes[key] = kind(value)
         except (TypeError, ValueError):
-            raise ValueError(
-                f"hyper-parameter {key}={value!r} is not a {kind.__name__}"
-            ) from None
+            raise ValueError(f"hyper-parameter {key}={value!r} is not a {kind.__name__}") from None
     return dataclasses.replace(hp, **changes)
 
 

@@ -29,6 +29,7 @@ def dataset(
         batch_size: examples per batch.
         num_epochs: None repeats forever (training); 1 reads once (evaluation).
         seed: shuffle seed (training only).
+
     """
     options = tfxio.TensorFlowDatasetOptions(
         batch_size=batch_size,

@@ -83,8 +83,14 @@ def _prepare(fn_args, default: FitParams):
 
     def data(files, epochs):
         return inputs.dataset(
-            files, fn_args.data_accessor, tf_transform_output, xf(label), features.keys,
-            hp.batch_size, num_epochs=epochs, seed=hp.seed,
+            files,
+            fn_args.data_accessor,
+            tf_transform_output,
+            xf(label),
+            features.keys,
+            hp.batch_size,
+            num_epochs=epochs,
+            seed=hp.seed,
         )
 
     train, val = data(fn_args.train_files, None), data(fn_args.eval_files, 1)
@@ -107,6 +113,7 @@ def warm_start(model: tf.keras.Model, base_model_dir: str) -> int:
 
     Returns:
         The number of layers whose weights were copied.
+
     """
     base = tf.keras.models.load_model(base_model_dir, compile=False)
     copied = 0
@@ -163,7 +170,10 @@ def tuner(fn_args, build, default: FitParams, space: Callable[[Any], dict]):
         return build(ctx, hparams.override(hp, space(kt_hp)))
 
     common = dict(
-        objective=objective, directory=fn_args.working_dir, project_name="kfx", overwrite=True,
+        objective=objective,
+        directory=fn_args.working_dir,
+        project_name="kfx",
+        overwrite=True,
         seed=hp.seed,
     )
     schedule = _schedule(fn_args.train_steps, hp)

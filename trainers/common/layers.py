@@ -15,6 +15,7 @@ class FeatureVector(tf.keras.layers.Layer):
         self.categorical = dict(categorical)
 
     def call(self, inputs):
+        """One float vector per example."""
         parts = [tf.reshape(tf.cast(inputs[k], tf.float32), [-1, 1]) for k in self.numeric]
         parts += [
             tf.one_hot(tf.reshape(inputs[k], [-1]), depth) for k, depth in self.categorical.items()
@@ -22,6 +23,7 @@ class FeatureVector(tf.keras.layers.Layer):
         return tf.concat(parts, axis=-1)
 
     def get_config(self):
+        """Serializable constructor arguments."""
         return {**super().get_config(), "numeric": self.numeric, "categorical": self.categorical}
 
 
@@ -35,7 +37,9 @@ class Denormalize(tf.keras.layers.Layer):
         self.std = float(std)
 
     def call(self, inputs):
+        """Back to label units."""
         return inputs * self.std + self.mean
 
     def get_config(self):
+        """Serializable constructor arguments."""
         return {**super().get_config(), "mean": self.mean, "std": self.std}

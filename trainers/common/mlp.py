@@ -29,11 +29,9 @@ class HParams(keras_trainer.FitParams):
 def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     """Named inputs → feature vector → Sequential MLP (He init, BN, ReLU, dropout, L2)."""
     inputs = {
-        key: tf.keras.Input(shape=(), name=key, dtype=tf.float32)
-        for key in ctx.features.numeric
+        key: tf.keras.Input(shape=(), name=key, dtype=tf.float32) for key in ctx.features.numeric
     } | {
-        key: tf.keras.Input(shape=(), name=key, dtype=tf.int64)
-        for key in ctx.features.categorical
+        key: tf.keras.Input(shape=(), name=key, dtype=tf.int64) for key in ctx.features.categorical
     }
     blocks = []
     for _ in range(hp.layers):

@@ -9,6 +9,9 @@ import tensorflow_transform as tft
 
 from trainers.common.features import LABEL_VOCAB, na, xf
 
+# tft drops "" from vocabularies, so an empty default would fold missing into the OOV bucket.
+MISSING = "<missing>"
+
 
 def _as_sparse(x: tf.Tensor | tf.SparseTensor) -> tf.SparseTensor:
     """Any [batch] / [batch, 1] / VarLen input as a [batch, 1] SparseTensor of present values."""
@@ -42,7 +45,7 @@ def standardize(x: tf.Tensor | tf.SparseTensor) -> tuple[tf.Tensor, tf.Tensor]:
 
 def vocabulary_ids(x: tf.Tensor | tf.SparseTensor, name: str) -> tf.Tensor:
     """Integer ids from a vocabulary named `name`; missing is its own token, unseen goes to OOV."""
-    strings = densify(_to_string(x), default="")
+    strings = densify(_to_string(x), default=MISSING)
     return tft.compute_and_apply_vocabulary(strings, vocab_filename=name, num_oov_buckets=1)
 
 
@@ -78,6 +81,7 @@ def tabular(
 
     Returns:
         Transformed features keyed by `xf(name)` / `na(name)`, and `xf(label_key)`.
+
     """
     wanted = [k for k in inputs if k != label_key] if features is None else list(features)
     missing = [k for k in wanted if k not in inputs]

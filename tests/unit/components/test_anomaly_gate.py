@@ -32,7 +32,9 @@ def test_read_several_splits_and_columns(tmp_path):
     _write(tmp_path, "eval", body_mass_g=("s3", "d3"))
     found = anomaly_gate.read(str(tmp_path), '["train", "eval"]')
     assert [(a.split, a.column) for a in found] == [
-        ("train", "island"), ("train", "sex"), ("eval", "body_mass_g")
+        ("train", "island"),
+        ("train", "sex"),
+        ("eval", "body_mass_g"),
     ]
 
 

@@ -39,7 +39,9 @@ def test_empty_inputs():
 def test_newest_blessed_older_than_candidate():
     models = [_model(3), _model(1), _model(5), _model(2)]
     blessings = [
-        _blessing(11, 1, True), _blessing(12, 2, True), _blessing(13, 3, False),
+        _blessing(11, 1, True),
+        _blessing(12, 2, True),
+        _blessing(13, 3, False),
         _blessing(15, 5, True),
     ]
     assert _ids(_resolve(models, blessings)) == ([2], [12])

@@ -10,8 +10,15 @@ from pipelines.home import Home
 from pipelines.options import RunOptions
 
 CHAIN = [
-    "CsvExampleGen", "StatisticsGen", "ExampleValidator", "AnomalyGate", "Transform", "Trainer",
-    "baseline_model_resolver", "Evaluator", "Pusher",
+    "CsvExampleGen",
+    "StatisticsGen",
+    "ExampleValidator",
+    "AnomalyGate",
+    "Transform",
+    "Trainer",
+    "baseline_model_resolver",
+    "Evaluator",
+    "Pusher",
 ]
 
 

@@ -73,12 +73,14 @@ def test_denormalize_config_round_trip():
 
 def test_feature_vector_width_and_one_hot():
     layer = FeatureVector(("x", "y"), {"c": 4, "d": 3})
-    out = layer({
-        "x": tf.constant([1.5]),
-        "y": tf.constant([[2.0]]),
-        "c": tf.constant([2], dtype=tf.int64),
-        "d": tf.constant([0], dtype=tf.int64),
-    })
+    out = layer(
+        {
+            "x": tf.constant([1.5]),
+            "y": tf.constant([[2.0]]),
+            "c": tf.constant([2], dtype=tf.int64),
+            "d": tf.constant([0], dtype=tf.int64),
+        }
+    )
     assert out.shape == (1, 2 + 4 + 3)
     assert out.numpy()[0].tolist() == [1.5, 2.0, 0, 0, 1, 0, 1, 0, 0]
 
@@ -86,7 +88,8 @@ def test_feature_vector_width_and_one_hot():
 def test_hidden_layers_follow_hparams():
     model = mlp.build(CLASSIFY, mlp.HParams(units=7, layers=3))
     dense = [
-        layer for layer in model.get_layer("blocks").layers
+        layer
+        for layer in model.get_layer("blocks").layers
         if isinstance(layer, tf.keras.layers.Dense)
     ]
     assert [d.units for d in dense] == [7, 7, 7, 3]
