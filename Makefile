@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.kfx-setup
-export TF_USE_LEGACY_KERAS := 1
 
 .PHONY: setup demo test test-unit bench lint clean
 

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import pipelines  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from pipelines import console
@@ -164,9 +165,22 @@ def cmd_run(args) -> int:
     summary = metadata.run_summary(home, spec.name, run_id, spec)
     wall = time.monotonic() - started
     console.summary(summary, wall)
+    if spec.schema is None and spec.trainer == tasks.TABULAR_TRAINER:
+        _freeze_schema(home, spec, run_id)
     if args.json:
         print(json.dumps(_summary_json(summary, wall, progress.seconds)))
     return 0
+
+
+def _freeze_schema(home, spec, run_id) -> None:
+    from pipelines import metadata, tasks
+
+    for artifact in metadata.node_outputs(home, spec.name, run_id, "SchemaGen"):
+        frozen = tasks.freeze_schema(home, spec, Path(artifact.uri) / "schema.pbtxt")
+        console.info(
+            f"  schema frozen: {frozen.schema} (later data for {spec.name!r} is validated "
+            "against it; edit it to allow new values)"
+        )
 
 
 def _report_failure(home, spec, failure, args, input_dir) -> int:

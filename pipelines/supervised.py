@@ -15,6 +15,7 @@ from trainers.common.features import xf
 
 CHANGE_TOLERANCE = 1e-10  # a candidate may not be worse than the baseline by more than this
 # The serving signature output TFMA scores (see trainers/common/signatures.py).
+TFRECORD_SUFFIX = ".tfrecord"  # data.tfrecord or data.tfrecord.gz: already tf.Examples
 PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}
 
 
@@ -63,6 +64,13 @@ def eval_config(spec: TaskSpec):
     )
 
 
+def is_tfrecord_input(input_dir) -> bool:
+    """True when the input folder holds tf.Example TFRecords (ImportExampleGen), not CSV."""
+    from pathlib import Path
+
+    return any(Path(input_dir).glob(f"*{TFRECORD_SUFFIX}*"))
+
+
 def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
     """Builds the TFX pipeline of a supervised task (same object for local and Kubeflow)."""
     # Not `from tfx import v1`: that also imports the Vertex AI extensions (~1.3 s).
@@ -89,7 +97,10 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
     }
     steps = opts.train_steps or spec.train_steps
 
-    example_gen = tfc.CsvExampleGen(input_base=str(opts.input_dir))
+    if is_tfrecord_input(opts.input_dir):
+        example_gen = tfc.ImportExampleGen(input_base=str(opts.input_dir))
+    else:
+        example_gen = tfc.CsvExampleGen(input_base=str(opts.input_dir))
     statistics = tfc.StatisticsGen(examples=example_gen.outputs["examples"])
     if spec.schema_path is not None:
         schema_gen = ImportSchemaGen(schema_file=str(spec.schema_path))

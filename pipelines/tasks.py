@@ -227,6 +227,25 @@ def register_csv(
     return spec
 
 
+def freeze_schema(home: Home, spec: TaskSpec, schema_file: Path) -> TaskSpec:
+    """Keeps the schema inferred on a CSV task's first data as the schema of its later data.
+
+    From then on ImportSchemaGen loads it, so a new file with an unknown category, a type
+    change or a lost column stops at the AnomalyGate instead of retraining on it.
+
+    Returns:
+        The updated spec (also saved in the home).
+    """
+    dest = home.tasks_dir / f"{spec.name}.schema.pbtxt"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(Path(schema_file).read_text())
+    frozen = dataclasses.replace(spec, schema=str(dest))
+    (home.tasks_dir / f"{spec.name}.json").write_text(
+        json.dumps(dataclasses.asdict(frozen), indent=2)
+    )
+    return frozen
+
+
 def _infer_problem(label) -> tuple[str, float]:
     """Classification or regression, and a default threshold: beat the trivial predictor.
 

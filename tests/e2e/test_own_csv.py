@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,6 +48,17 @@ def test_classification_csv(tmp_path):
     out = tmp_path / "pred.csv"
     assert kfx(home, "predict", "iris", "--input", str(csv), "--output", str(out)).code == 0
     assert set(pd.read_csv(out)["prediction"]) <= {"setosa", "versicolor", "virginica"}
+
+    # The first run froze the inferred schema: new data with an unknown category is stopped.
+    spec = tasks.get("iris", Home.resolve(home))
+    assert spec.schema and Path(spec.schema).is_file()
+    newer = pd.read_csv(csv)
+    newer.loc[:4, "size class"] = "huge"
+    newer_csv = tmp_path / "newer.csv"
+    newer.to_csv(newer_csv, index=False)
+    stopped = kfx(home, "run", "iris", "--data", str(newer_csv), "--train-steps", "20")
+    assert stopped.code == 3
+    assert "column 'size_class'" in stopped.err and "huge" in stopped.err
 
 
 def test_regression_csv(tmp_path):

@@ -48,6 +48,15 @@ def test_first_run_executes_every_component_blesses_and_pushes(home, first):
     assert (Home.resolve(home).serving_dir("penguin") / summary["pushed_version"]).is_dir()
     assert (json.loads(json.dumps(summary["components"])).keys()) == COMPONENTS
     assert states(home, "penguin", summary["run_id"]) == {c: "complete" for c in COMPONENTS}
+    # TensorBoard can read the Trainer's training curves from the run's model_run dir.
+    from tensorboard.backend.event_processing import event_multiplexer
+
+    model_run = Home.resolve(home).pipeline_root("penguin") / "Trainer" / "model_run"
+    logs = event_multiplexer.EventMultiplexer()
+    logs.AddRunsFromDirectory(str(model_run))
+    logs.Reload()
+    tags = {tag for run in logs.Runs() for tag in logs.GetAccumulator(run).Tags()["tensors"]}
+    assert {"epoch_loss", "epoch_accuracy"} <= tags
     # One progress line per component on stderr, with its state.
     for component in COMPONENTS:
         assert any(line.split()[:1] == [component] for line in first.err.splitlines())
@@ -145,3 +154,31 @@ def test_beam_runner_runs_the_same_pipeline(tmp_path):
     assert result.code == 0, result.err
     got = states(tmp_path, "penguin", result.json["run_id"])
     assert got == {c: "complete" for c in COMPONENTS}
+
+
+def test_tfrecord_input_uses_import_example_gen(tmp_path):
+    """Data that is already tf.Examples (images, later) enters through ImportExampleGen."""
+    import tensorflow as tf
+
+    from pipelines import local
+    from pipelines.options import RunOptions
+    from trainers.penguin import data
+    from trainers.penguin.features import CATEGORICAL, LABEL, NUMERIC
+
+    home = Home.resolve(tmp_path / "home")
+    rows = predict.load_rows(data.write(tmp_path / "csv"))
+    types = {c: "BYTES" for c in (LABEL, *CATEGORICAL)} | {c: "FLOAT" for c in NUMERIC}
+    folder = tmp_path / "records"
+    folder.mkdir()
+    options = tf.io.TFRecordOptions(compression_type="GZIP")
+    with tf.io.TFRecordWriter(str(folder / "data.tfrecord.gz"), options) as writer:
+        for example in predict.to_examples(rows, types, "penguin rows"):
+            writer.write(example)
+
+    spec = tasks.get("penguin", home)
+    run_id = local.run(spec, home, RunOptions(input_dir=folder, train_steps=60))
+
+    got = states(home.root, "penguin", run_id)
+    assert got.pop("ImportExampleGen") == "complete" and "CsvExampleGen" not in got
+    assert set(got.values()) == {"complete"}
+    assert serving_versions(home.root, "penguin")

@@ -170,3 +170,15 @@ def test_transform_config_ignores_training_options(penguin, home, tmp_path):
     assert plain == tuned
     assert plain["label"] == "species"
     assert plain["problem"] == "classification"
+
+
+def test_tfrecord_folder_uses_import_example_gen(penguin, home, tmp_path):
+    (tmp_path / "data.tfrecord.gz").write_bytes(b"")
+    ids = _ids(_pipeline(penguin, home, tmp_path))
+    assert "ImportExampleGen" in ids and "CsvExampleGen" not in ids
+
+
+def test_csv_folder_uses_csv_example_gen(penguin, home, tmp_path):
+    (tmp_path / "data.csv").write_text("species\nAdelie\n")
+    assert supervised.is_tfrecord_input(tmp_path) is False
+    assert "CsvExampleGen" in _ids(_pipeline(penguin, home, tmp_path))

@@ -259,3 +259,19 @@ def test_input_dir_writes_penguin_data_once(home):
     data.write_text("species\nAdelie\n")
     assert tasks.input_dir(home, spec) == data.parent
     assert data.read_text() == "species\nAdelie\n"
+
+
+def test_freeze_schema_makes_later_runs_import_it(home, tmp_path):
+    spec = tasks.register_csv(home, _strings(tmp_path), "kind")
+    assert spec.schema is None
+    inferred = tmp_path / "schema.pbtxt"
+    inferred.write_text('feature { name: "label" type: BYTES }\n')
+
+    frozen = tasks.freeze_schema(home, spec, inferred)
+
+    assert frozen.schema_path == home.tasks_dir / f"{spec.name}.schema.pbtxt"
+    assert frozen.schema_path.read_text() == inferred.read_text()
+    assert tasks.get(spec.name, home).schema == frozen.schema
+    # Registering new data for the task keeps validating against the frozen schema.
+    again = tasks.register_csv(home, _strings(tmp_path, name="more.csv"), "kind", spec.name)
+    assert again.schema == frozen.schema
