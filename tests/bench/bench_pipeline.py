@@ -107,8 +107,9 @@ def render(cold: list[dict], cached: list[dict], repeats: int) -> str:
         "otherwise builds an sdist in every Beam component), dotted `run_fn` / "
         "`preprocessing_fn` paths (no user-code wheel), Transform without its own statistics, "
         "in tf.compat.v1 mode, and TFX components imported directly rather than through "
-        "`tfx.v1` (which also loads the Vertex AI extensions, ~1.3 s). A cached run re-uses every output, Evaluator and Pusher "
-        "included, because the baseline is the newest model blessed before the candidate.",
+        "`tfx.v1` (which also loads the Vertex AI extensions, ~1.3 s). A cached run re-uses "
+        "every output, Evaluator and Pusher included, because the baseline is the newest "
+        "model blessed before the candidate.",
         END,
     ]
     return "\n".join(lines) + "\n"
