@@ -173,6 +173,8 @@ def register_csv(
             f"{src}: task name {name!r} is not usable (letters, digits, _ and -, not a built-in "
             "task); choose one with --name"
         )
+    if not src.read_bytes().strip():
+        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows")
     try:
         frame = pd.read_csv(src, skipinitialspace=True)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
