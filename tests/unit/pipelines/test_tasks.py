@@ -143,7 +143,7 @@ def test_register_missing_file(home, tmp_path):
 def test_register_empty_file(home, tmp_path):
     src = tmp_path / "empty.csv"
     src.write_text("")
-    with pytest.raises(TaskError, match="not a readable CSV") as err:
+    with pytest.raises(TaskError, match="the file is empty") as err:
         tasks.register_csv(home, src, "kind")
     assert "empty.csv" in str(err.value)
 
