@@ -17,8 +17,8 @@ DEFAULT_BEAM_ARGS: tuple[str, ...] = ()
 class RunOptions:
     """What one `kfx run` asks for on top of the task's spec."""
 
-    input_dir: Path
-    """Directory of CSV files ExampleGen reads (staged under the home)."""
+    input_dir: Path | str
+    """Folder ExampleGen reads: staged under the home, or a remote URI (gs://...)."""
     train_steps: int | None = None
     """Training steps; None uses the task's default."""
     tune: bool = False
@@ -33,5 +33,7 @@ class RunOptions:
     """Reuse outputs of components whose inputs and settings did not change."""
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """`--set key=value` hyper-parameter overrides."""
+    target: str = "local"
+    """'local' or 'kubeflow': Kubeflow compiles only TFX's standard resolver strategies."""
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     """Beam pipeline arguments for the data components."""

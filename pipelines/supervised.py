@@ -65,9 +65,14 @@ def eval_config(spec: TaskSpec):
 
 
 def is_tfrecord_input(input_dir) -> bool:
-    """True when the input folder holds tf.Example TFRecords (ImportExampleGen), not CSV."""
+    """True when a local input folder holds tf.Example TFRecords (ImportExampleGen), not CSV.
+
+    A remote folder (gs://...) is not listed at compile time and is read as CSV.
+    """
     from pathlib import Path
 
+    if "://" in str(input_dir):
+        return False
     return any(Path(input_dir).glob(f"*{TFRECORD_SUFFIX}*"))
 
 
@@ -162,7 +167,11 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         **trainer_inputs,
     )
     baseline = Resolver(
-        strategy_class=BaselineModelStrategy,
+        # KubeflowV2 compiles only TFX's own strategies into resolver queries; there a repeated
+        # run re-evaluates its cached model against itself instead of hitting the cache.
+        strategy_class=(
+            BaselineModelStrategy if opts.target == "local" else LatestBlessedModelStrategy
+        ),
         model=Channel(type=Model),
         model_blessing=Channel(type=ModelBlessing),
     ).with_id("baseline_model_resolver")
@@ -188,8 +197,11 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         pipeline_root=str(home.pipeline_root(spec.name)),
         components=components,
         enable_cache=opts.enable_cache,
-        metadata_connection_config=metadata.sqlite_metadata_connection_config(
-            str(home.metadata_path)
+        # None when compiling for Kubeflow: the cluster's MLMD is used there.
+        metadata_connection_config=(
+            metadata.sqlite_metadata_connection_config(str(home.metadata_path))
+            if home.metadata_path is not None
+            else None
         ),
         beam_pipeline_args=list(opts.beam_args),
     )
