@@ -129,15 +129,22 @@ def cmd_run(args) -> int:
     if args.data and args.label:
         if args.task:
             raise TaskError("give either a TASK or --data/--label, not both")
+        name = args.name or tasks.feature_name(Path(args.data).stem).lower()
+        before = tasks.spans(home.data_dir(name))
         spec = tasks.register_csv(home, args.data, args.label, args.name, args.threshold)
-        input_dir = tasks.input_dir(home, spec)
     elif args.task:
         spec = tasks.get(args.task, home).with_threshold(args.threshold)
-        input_dir = (
-            tasks.stage_data(home, spec, args.data) if args.data else tasks.input_dir(home, spec)
-        )
+        before = tasks.spans(home.data_dir(spec.name))
+        if args.data:
+            tasks.stage_data(home, spec, args.data)
     else:
         raise TaskError("name a TASK (see `kfx tasks`) or bring --data FILE.csv --label COLUMN")
+    input_dir = tasks.input_dir(home, spec)
+    added = [
+        home.data_dir(spec.name) / f"{tasks.SPAN}{n}"
+        for n in tasks.spans(input_dir)
+        if n not in before and args.data
+    ]
     if args.tune and spec.kind != "supervised":
         raise TaskError(f"--tune applies to supervised tasks; {spec.name!r} is {spec.kind}")
     from pipelines import local, metadata
@@ -161,7 +168,7 @@ def cmd_run(args) -> int:
         try:
             local.run(spec, home, opts, args.runner, progress, args.verbose, run_id)
         except local.PipelineFailed as failure:
-            return _report_failure(home, spec, failure, args, input_dir)
+            return _report_failure(home, spec, failure, args, added)
     summary = metadata.run_summary(home, spec.name, run_id, spec)
     wall = time.monotonic() - started
     console.summary(summary, wall)
@@ -183,9 +190,9 @@ def _freeze_schema(home, spec, run_id) -> None:
         )
 
 
-def _report_failure(home, spec, failure, args, input_dir) -> int:
+def _report_failure(home, spec, failure, args, added) -> int:
     from components import anomaly_gate
-    from pipelines import metadata
+    from pipelines import metadata, tasks
 
     if failure.node == "AnomalyGate":
         found = []
@@ -193,13 +200,15 @@ def _report_failure(home, spec, failure, args, input_dir) -> int:
             split_names = artifact.properties["split_names"].string_value
             found += anomaly_gate.read(artifact.uri, split_names)
         hint = str(spec.schema_path or "the inferred schema")
-        source = ", ".join(str(p) for p in sorted(input_dir.glob("*.csv"))) or str(input_dir)
-        if args.data:
-            source = f"{args.data} (staged as {source})"
+        source = args.data or str(tasks.input_dir(home, spec))
         console.error(anomaly_gate.message(found, hint, source))
         console.error(
             f"nothing was trained or pushed; run {failure.run_id} is in `kfx runs {spec.name}`"
         )
+        for span in added:  # the next run falls back to the last good span
+            console.error(
+                f"rejected data kept in {tasks.quarantine(home, spec.name, span, failure.run_id)}"
+            )
         code = EXIT_INVALID_DATA
     else:
         first = str(failure.cause).strip().splitlines()
@@ -232,6 +241,7 @@ def _summary_json(summary, wall: float, seconds: dict[str, float]) -> dict:
         "blessed": bool(summary.blessed),
         "pushed_model": summary.pushed_model,
         "pushed_version": summary.pushed_version,
+        "span": summary.span,
         "wall_s": round(wall, 3),
         "components": {k: round(v, 3) for k, v in seconds.items()},
         "states": {s.node: s.state for s in summary.steps},

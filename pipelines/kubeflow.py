@@ -44,7 +44,7 @@ def _resource_spec(place: placement.Placement):
     from kfp.pipeline_spec import pipeline_spec_pb2
 
     spec_class = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
-    resources = spec_class(cpu_limit=place.cpu, memory_limit=place.memory_gib)
+    resources = spec_class(cpu_limit=place.cpu, memory_limit=place.memory_gb)
     if place.accelerator:
         resources.accelerator.CopyFrom(
             spec_class.AcceleratorConfig(type=place.accelerator, count=place.accelerator_count)

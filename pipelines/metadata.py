@@ -46,6 +46,8 @@ class RunSummary:
     blessed: bool | None = None
     pushed_model: str | None = None
     pushed_version: str | None = None
+    span: int | None = None
+    """Data span ExampleGen read."""
 
     @property
     def state(self) -> str:
@@ -119,6 +121,11 @@ def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSu
     if spec is not None:
         summary.metric, summary.threshold = spec.metric, spec.threshold
     by_node = {node: e for node, e in executions}
+    for gen in ("CsvExampleGen", "ImportExampleGen"):
+        for artifact in _outputs(mlmd, by_node[gen].id) if gen in by_node else []:
+            # TFX 1.16 records the span as a custom property of the Examples artifact.
+            span = _custom(artifact, "span")
+            summary.span = int(span) if span is not None else summary.span
     if "Evaluator" in by_node:
         for artifact in _outputs(mlmd, by_node["Evaluator"].id):
             if _custom(artifact, "blessed") is not None:

@@ -39,8 +39,8 @@ class Placement:
 
     cpu: float
     """CPU limit (cores)."""
-    memory_gib: float
-    """Memory limit (GiB)."""
+    memory_gb: float
+    """Memory limit in GB, as KFP's ResourceSpec.memory_limit takes it."""
     node_selector: Mapping[str, str]
     """Node labels the pod must match."""
     tolerations: tuple[Toleration, ...] = ()
@@ -51,16 +51,16 @@ class Placement:
     """How many accelerators the container requests."""
 
 
-DATA = Placement(cpu=4.0, memory_gib=16.0, node_selector={NODEPOOL_LABEL: CPU_POOL})
-LIGHT = Placement(cpu=1.0, memory_gib=4.0, node_selector={NODEPOOL_LABEL: CPU_POOL})
+DATA = Placement(cpu=4.0, memory_gb=16.0, node_selector={NODEPOOL_LABEL: CPU_POOL})
+LIGHT = Placement(cpu=1.0, memory_gb=4.0, node_selector={NODEPOOL_LABEL: CPU_POOL})
 LIGHT_COMPONENTS = ("ImportSchemaGen", "SchemaGen", "ExampleValidator", "AnomalyGate", "Pusher")
 
 
 def gpu(accelerator: str = DEFAULT_GPU, count: int = 1) -> Placement:
     """A training placement on the tainted GPU pool."""
     return Placement(
-        cpu=8.0,
-        memory_gib=30.0,
+        cpu=7.0,  # an n1-standard-8 node leaves ~7.9 CPU / 26.5 GiB allocatable
+        memory_gb=24.0,
         node_selector={GPU_LABEL: accelerator},
         tolerations=(Toleration(GPU_RESOURCE),),
         accelerator=GPU_RESOURCE,
@@ -78,7 +78,7 @@ def tpu(version: str = "v5e", chips: int = 4) -> Placement:
         raise ValueError(f"--tpu {version}:{chips}: chips must be one of {sorted(TPU_TOPOLOGIES)}")
     return Placement(
         cpu=24.0,
-        memory_gib=48.0,
+        memory_gb=48.0,
         node_selector={
             TPU_LABEL: TPU_ACCELERATORS[version],
             TPU_TOPOLOGY_LABEL: TPU_TOPOLOGIES[chips],
@@ -90,7 +90,8 @@ def tpu(version: str = "v5e", chips: int = 4) -> Placement:
 
 
 PROFILES: Mapping[str, Placement] = {
-    "cpu": Placement(cpu=8.0, memory_gib=30.0, node_selector={NODEPOOL_LABEL: CPU_POOL}),
+    # Fits one e2-standard-8 node of the CPU pool (~7.9 CPU / 28 GiB allocatable).
+    "cpu": Placement(cpu=7.0, memory_gb=24.0, node_selector={NODEPOOL_LABEL: CPU_POOL}),
     "gpu": gpu(),
     "tpu": tpu(),
 }

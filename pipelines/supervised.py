@@ -10,7 +10,7 @@ import json
 
 from pipelines.home import Home
 from pipelines.options import RunOptions
-from pipelines.tasks import METRICS, TaskSpec
+from pipelines.tasks import METRICS, SPAN, TaskSpec
 from trainers.common.features import xf
 
 CHANGE_TOLERANCE = 1e-10  # a candidate may not be worse than the baseline by more than this
@@ -73,7 +73,7 @@ def is_tfrecord_input(input_dir) -> bool:
 
     if "://" in str(input_dir):
         return False
-    return any(Path(input_dir).glob(f"*{TFRECORD_SUFFIX}*"))
+    return any(Path(input_dir).glob(f"{SPAN}*/*{TFRECORD_SUFFIX}*"))
 
 
 def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
@@ -86,7 +86,7 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         LatestBlessedModelStrategy,
     )
     from tfx.orchestration import metadata, pipeline
-    from tfx.proto import pusher_pb2, trainer_pb2
+    from tfx.proto import example_gen_pb2, pusher_pb2, trainer_pb2
     from tfx.types import Channel
     from tfx.types.standard_artifacts import Model, ModelBlessing
 
@@ -102,10 +102,25 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
     }
     steps = opts.train_steps or spec.train_steps
 
-    if is_tfrecord_input(opts.input_dir):
-        example_gen = tfc.ImportExampleGen(input_base=str(opts.input_dir))
-    else:
-        example_gen = tfc.CsvExampleGen(input_base=str(opts.input_dir))
+    tfrecords = is_tfrecord_input(opts.input_dir)
+    # The newest span-N folder is this run's data; train/eval is a 2:1 hash split.
+    data = example_gen_pb2.Input(
+        splits=[
+            example_gen_pb2.Input.Split(
+                name="data", pattern=f"{SPAN}{{SPAN}}/*{TFRECORD_SUFFIX if tfrecords else '.csv'}*"
+            )
+        ]
+    )
+    split = example_gen_pb2.Output(
+        split_config=example_gen_pb2.SplitConfig(
+            splits=[
+                example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=2),
+                example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=1),
+            ]
+        )
+    )
+    gen_class = tfc.ImportExampleGen if tfrecords else tfc.CsvExampleGen
+    example_gen = gen_class(input_base=str(opts.input_dir), input_config=data, output_config=split)
     statistics = tfc.StatisticsGen(examples=example_gen.outputs["examples"])
     if spec.schema_path is not None:
         schema_gen = ImportSchemaGen(schema_file=str(spec.schema_path))

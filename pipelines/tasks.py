@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import json
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ class TaskSpec:
     """Trainer package, e.g. 'trainers.penguin': `.preprocessing.preprocessing_fn`,
     `.model.run_fn` and `.model.tuner_fn` live there."""
     data: str
-    """Offline data source: a module with `write(dest_dir)` or the path of a staged CSV."""
+    """Offline data source: a module with `write(dest_dir)`, or `USER_DATA` (files the user
+    adds with `--data`)."""
     dataset: str
     """One-line description of the dataset for `kfx tasks`."""
     label: str
@@ -209,12 +211,12 @@ def register_csv(
         )
     problem, default_threshold = _infer_problem(labelled[safe_label])
     metric = "accuracy" if problem == "classification" else "rmse"
-    data_file = _stage(home, name, labelled.to_csv(index=False).encode())
+    _add_span(home, name, labelled.to_csv(index=False).encode())
     spec = TaskSpec(
         name=name,
         kind="supervised",
         trainer=TABULAR_TRAINER,
-        data=str(data_file),
+        data=USER_DATA,
         dataset=f"{src.name} ({len(labelled)} rows, {len(labelled.columns) - 1} features)",
         label=safe_label,
         problem=problem,
@@ -270,20 +272,46 @@ def _infer_problem(label) -> tuple[str, float]:
     return "regression", round(float(label.std(ddof=0)), 6)
 
 
-def _stage(home: Home, name: str, content: bytes) -> Path:
-    """Stores input data in a content-addressed folder, so equal data hits the cache."""
-    digest = hashlib.sha256(content).hexdigest()[:12]
-    dest = home.data_dir(name) / "inputs" / digest / "data.csv"
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(dest)
+SPAN = "span-"  # data folders HOME/data/TASK/span-N/: ExampleGen reads the newest (`{SPAN}`)
+USER_DATA = "user"  # TaskSpec.data of tasks whose data only comes from the user's files
+
+
+def spans(data_root: Path) -> list[int]:
+    """Span numbers present under a task's data folder, ascending."""
+    found = []
+    for folder in Path(data_root).glob(f"{SPAN}*"):
+        number = folder.name[len(SPAN) :]
+        if folder.is_dir() and number.isdigit() and any(folder.iterdir()):
+            found.append(int(number))
+    return sorted(found)
+
+
+def _add_span(home: Home, name: str, content: bytes, filename: str = "data.csv") -> Path:
+    """Stores new data as the next span (or reuses the newest span if it is identical)."""
+    root = home.data_dir(name)
+    existing = spans(root)
+    if existing:
+        newest = root / f"{SPAN}{existing[-1]}"
+        if (newest / filename).exists() and (newest / filename).read_bytes() == content:
+            return newest
+    rejected = [int(p.name[len(SPAN) :].split("-")[0]) for p in root.glob(f"rejected/{SPAN}*")]
+    dest = root / f"{SPAN}{max(existing + rejected, default=0) + 1}"  # numbers are never reused
+    tmp = root / f".incoming-{hashlib.sha256(content).hexdigest()[:12]}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / filename).write_bytes(content)
+    tmp.rename(dest)
     return dest
 
 
+def quarantine(home: Home, name: str, span_dir: Path, run_id: str) -> Path:
+    """Moves a span that failed validation aside, so the next run uses the last good span."""
+    dest = home.data_dir(name) / "rejected" / f"{span_dir.name}-{run_id.replace(':', '')}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.move(str(span_dir), dest))
+
+
 def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
-    """Copies a user CSV for an existing task into the home; returns the folder to read.
+    """Adds a user CSV for an existing task as its newest span; returns the span folder.
 
     Column names are made safe as at registration (`feature_name`); the rows are used as they
     are: ExampleValidator checks them against the task's schema.
@@ -304,23 +332,23 @@ def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
         )
     if safe != [c.strip() for c in header]:
         content = ",".join(safe).encode() + newline + rest
-    return _stage(home, spec.name, content).parent
+    return _add_span(home, spec.name, content)
 
 
 def input_dir(home: Home, spec: TaskSpec) -> Path:
-    """The folder ExampleGen reads by default: a task's staged CSV, or its offline data."""
-    if spec.data.endswith(".csv"):
-        path = Path(spec.data)
-        if not path.exists():
-            raise TaskError(
-                f"{path}: the data of task {spec.name!r} is gone; register it again with "
-                f"kfx run --data FILE.csv --label {spec.label} --name {spec.name}"
-            )
-        return path.parent
-    dest = home.data_dir(spec.name) / "default"
-    if not (dest / "data.csv").exists():
-        importlib.import_module(spec.data).write(dest)
-    return dest
+    """The task's data folder (span-N subfolders); built-in data is written as span 1."""
+    root = home.data_dir(spec.name)
+    if spans(root):
+        return root
+    if spec.data == USER_DATA:
+        raise TaskError(
+            f"{root}: task {spec.name!r} has no data left; add some with "
+            f"kfx run {spec.name} --data FILE.csv"
+        )
+    tmp = root / ".incoming-default"
+    importlib.import_module(spec.data).write(tmp)
+    tmp.rename(root / f"{SPAN}1")
+    return root
 
 
 def _duplicates(values) -> list[str]:

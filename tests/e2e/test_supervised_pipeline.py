@@ -75,7 +75,7 @@ def test_predict_agrees_with_the_evaluator(home, first, tmp_path):
 
 
 def test_cli_predict_writes_prediction_and_score_columns(home, first, tmp_path):
-    source = Home.resolve(home).data_dir("penguin") / "default" / "data.csv"
+    source = Home.resolve(home).data_dir("penguin") / "span-1" / "data.csv"
     out = tmp_path / "pred.csv"
     result = kfx(home, "predict", "penguin", "--input", str(source), "--output", str(out))
     assert result.code == 0, result.err
@@ -100,7 +100,7 @@ def test_second_run_is_served_from_cache(home, first):
 def test_bad_csv_stops_before_training_and_pushes_nothing(home, first, tmp_path):
     import pandas as pd
 
-    frame = pd.read_csv(Home.resolve(home).data_dir("penguin") / "default" / "data.csv")
+    frame = pd.read_csv(Home.resolve(home).data_dir("penguin") / "span-1" / "data.csv")
     frame.loc[3, "island"] = "Atlantis"
     bad = tmp_path / "bad.csv"
     frame.to_csv(bad, index=False)
@@ -169,9 +169,9 @@ def test_tfrecord_input_uses_import_example_gen(tmp_path):
     rows = predict.load_rows(data.write(tmp_path / "csv"))
     types = {c: "BYTES" for c in (LABEL, *CATEGORICAL)} | {c: "FLOAT" for c in NUMERIC}
     folder = tmp_path / "records"
-    folder.mkdir()
+    (folder / "span-1").mkdir(parents=True)
     options = tf.io.TFRecordOptions(compression_type="GZIP")
-    with tf.io.TFRecordWriter(str(folder / "data.tfrecord.gz"), options) as writer:
+    with tf.io.TFRecordWriter(str(folder / "span-1" / "data.tfrecord.gz"), options) as writer:
         for example in predict.to_examples(rows, types, "penguin rows"):
             writer.write(example)
 

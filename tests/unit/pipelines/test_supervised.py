@@ -173,7 +173,8 @@ def test_transform_config_ignores_training_options(penguin, home, tmp_path):
 
 
 def test_tfrecord_folder_uses_import_example_gen(penguin, home, tmp_path):
-    (tmp_path / "data.tfrecord.gz").write_bytes(b"")
+    (tmp_path / "span-1").mkdir()
+    (tmp_path / "span-1" / "data.tfrecord.gz").write_bytes(b"")
     ids = _ids(_pipeline(penguin, home, tmp_path))
     assert "ImportExampleGen" in ids and "CsvExampleGen" not in ids
 

@@ -58,9 +58,15 @@ def test_register_string_label_is_classification(home, tmp_path):
     assert spec.trainer == tasks.TABULAR_TRAINER
 
 
+def _newest_span(home, name):
+    root = home.data_dir(name)
+    return root / f"span-{tasks.spans(root)[-1]}" / "data.csv"
+
+
 def test_register_renames_columns_safely(home, tmp_path):
     spec = tasks.register_csv(home, _strings(tmp_path), "kind")
-    staged = pd.read_csv(spec.data)
+    assert spec.data == tasks.USER_DATA
+    staged = pd.read_csv(_newest_span(home, spec.name))
     assert list(staged.columns) == ["x", "size_class", "kind"]
 
 
@@ -124,9 +130,11 @@ def test_reregister_with_other_label_fails(home, tmp_path):
 
 def test_reregister_same_label_new_data(home, tmp_path):
     first = tasks.register_csv(home, _strings(tmp_path), "kind", name="fl")
+    assert tasks.spans(home.data_dir("fl")) == [1]
     second = tasks.register_csv(home, _strings(tmp_path, n=30, name="more.csv"), "kind", name="fl")
-    assert second.data != first.data
-    assert tasks.get("fl", home).data == second.data
+    assert tasks.spans(home.data_dir("fl")) == [1, 2]  # new data is the next span
+    assert len(pd.read_csv(_newest_span(home, "fl"))) == 30
+    assert tasks.get("fl", home) == second and first.label == second.label
 
 
 def test_register_builtin_name_rejected(home, tmp_path):
@@ -175,7 +183,7 @@ def test_register_single_class_rejected(home, tmp_path):
 def test_register_drops_unlabelled_rows(home, tmp_path):
     frame = pd.DataFrame({"x": range(14), "kind": ["a", "b"] * 6 + [None, None]})
     spec = tasks.register_csv(home, _csv(tmp_path / "gaps.csv", frame), "kind")
-    staged = pd.read_csv(spec.data)
+    staged = pd.read_csv(_newest_span(home, spec.name))
     assert len(staged) == 12
     assert staged["kind"].notna().all()
     assert spec.custom_config["dropped_unlabelled_rows"] == 2
@@ -188,13 +196,26 @@ def test_register_does_not_modify_source(home, tmp_path):
     assert src.read_bytes() == before
 
 
-def test_staging_is_content_addressed(home, tmp_path):
-    first = tasks.register_csv(home, _strings(tmp_path, name="one.csv"), "kind", name="t")
-    second = tasks.register_csv(home, _strings(tmp_path, name="two.csv"), "kind", name="t")
-    assert first.data == second.data
-    third = tasks.register_csv(home, _strings(tmp_path, n=30, name="three.csv"), "kind", name="t")
-    assert third.data != first.data
-    assert len(list(home.data_dir("t").glob("inputs/*/data.csv"))) == 2
+def test_identical_data_reuses_the_newest_span(home, tmp_path):
+    tasks.register_csv(home, _strings(tmp_path, name="one.csv"), "kind", name="t")
+    tasks.register_csv(home, _strings(tmp_path, name="two.csv"), "kind", name="t")
+    assert tasks.spans(home.data_dir("t")) == [1]  # same content: the cache can hit
+    tasks.register_csv(home, _strings(tmp_path, n=30, name="three.csv"), "kind", name="t")
+    assert tasks.spans(home.data_dir("t")) == [1, 2]
+
+
+def test_quarantined_span_numbers_are_not_reused(home, tmp_path):
+    spec = tasks.get("penguin", home)
+    root = tasks.input_dir(home, spec)
+    src = tmp_path / "p.csv"
+    src.write_text("species,island\nAdelie,Dream\n")
+    bad = tasks.stage_data(home, spec, src)
+    assert bad.name == "span-2"
+    moved = tasks.quarantine(home, "penguin", bad, "2026-01-01T00:00:00.000")
+    assert moved.parent == root / "rejected" and (moved / "data.csv").exists()
+    assert tasks.spans(root) == [1]
+    src.write_text("species,island\nGentoo,Biscoe\n")
+    assert tasks.stage_data(home, spec, src).name == "span-3"
 
 
 def test_stage_data_copies_file(home, tmp_path):
@@ -238,15 +259,15 @@ def test_stage_data_for_csv_task_accepts_original_header(home, tmp_path):
 def test_input_dir_of_csv_task(home, tmp_path):
     spec = tasks.register_csv(home, _strings(tmp_path), "kind")
     folder = tasks.input_dir(home, spec)
-    assert (folder / "data.csv").samefile(spec.data)
-    (folder / "data.csv").unlink()
-    with pytest.raises(TaskError, match="is gone"):
+    assert folder == home.data_dir(spec.name) and tasks.spans(folder) == [1]
+    (folder / "span-1" / "data.csv").unlink()
+    with pytest.raises(TaskError, match="has no data left"):
         tasks.input_dir(home, spec)
 
 
 def test_input_dir_writes_penguin_data(home):
     folder = tasks.input_dir(home, tasks.get("penguin", home))
-    frame = pd.read_csv(folder / "data.csv")
+    frame = pd.read_csv(folder / "span-1" / "data.csv")
     assert list(frame.columns) == list(penguin_features.COLUMNS)
     assert len(frame) > 300
     assert not frame[list(penguin_features.NUMERIC)].isna().all(axis=1).any()
@@ -255,9 +276,9 @@ def test_input_dir_writes_penguin_data(home):
 
 def test_input_dir_writes_penguin_data_once(home):
     spec = tasks.get("penguin", home)
-    data = tasks.input_dir(home, spec) / "data.csv"
+    data = tasks.input_dir(home, spec) / "span-1" / "data.csv"
     data.write_text("species\nAdelie\n")
-    assert tasks.input_dir(home, spec) == data.parent
+    assert tasks.input_dir(home, spec) == data.parent.parent
     assert data.read_text() == "species\nAdelie\n"
 
 
