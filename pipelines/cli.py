@@ -27,28 +27,15 @@ def _parser() -> argparse.ArgumentParser:
     tasks.add_argument("--json", action="store_true", help="print JSON")
     tasks.set_defaults(func=cmd_tasks)
 
-    run = sub.add_parser("run", help="run a task's pipeline")
+    shaping = _pipeline_options()
+    run = sub.add_parser("run", help="run a task's pipeline", parents=[shaping])
     run.add_argument("task", nargs="?", help="registered task (omit with --data/--label)")
     run.add_argument("--data", metavar="FILE.csv", help="CSV to train on (a new task with --label)")
     run.add_argument("--label", metavar="COLUMN", help="label column of --data; registers a task")
     run.add_argument("--name", help="name of the --data task (default: the file's stem)")
     run.add_argument("--threshold", type=float, help="Evaluator threshold for the gating metric")
     run.add_argument("--runner", choices=("local", "beam"), default="local")
-    run.add_argument("--train-steps", type=_positive, metavar="N")
-    run.add_argument("--tune", action="store_true", help="search hyper-parameters first")
-    run.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random")
-    run.add_argument("--trials", type=_positive, default=6, help="maximum Tuner trials")
-    run.add_argument(
-        "--warm-start", action="store_true", help="start from the latest blessed model"
-    )
     run.add_argument("--no-cache", action="store_true", help="re-run every component")
-    run.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a hyper-parameter (repeatable)",
-    )
     run.add_argument("--json", action="store_true", help="last stdout line: a JSON summary")
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam/TF logs")
     run.set_defaults(func=cmd_run)
@@ -63,7 +50,105 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("task", nargs="?", help="one task (default: all)")
     runs.add_argument("--json", action="store_true", help="print JSON")
     runs.set_defaults(func=cmd_runs)
+
+    cluster = _cluster_options()
+    compile_ = sub.add_parser(
+        "compile", help="compile for Kubeflow Pipelines", parents=[shaping, cluster]
+    )
+    compile_.add_argument("task")
+    compile_.add_argument("--target", choices=("kubeflow",), default="kubeflow")
+    compile_.add_argument(
+        "-o", "--output", metavar="FILE.yaml", help="default: HOME/compiled/TASK.yaml"
+    )
+    compile_.set_defaults(func=cmd_compile)
+
+    submit = sub.add_parser(
+        "submit", help="compile, upload and start a run on KFP", parents=[shaping, cluster]
+    )
+    submit.add_argument("task")
+    submit.add_argument(
+        "--host", required=True, help="KFP API endpoint, e.g. http://localhost:8080"
+    )
+    submit.add_argument("--experiment", default="kfx")
+    submit.add_argument("--run-name")
+    submit.set_defaults(func=cmd_submit)
+
+    schedule = sub.add_parser(
+        "schedule",
+        help="scheduled retraining on KFP, or on this machine with --local",
+        parents=[shaping, cluster],
+    )
+    schedule.add_argument("task", nargs="?")
+    schedule.add_argument("--cron", help='KFP 6-field cron, e.g. "0 0 3 * * *"')
+    schedule.add_argument("--host", help="KFP API endpoint")
+    schedule.add_argument("--name", help="schedule name (default: kfx-TASK-retrain)")
+    schedule.add_argument("--experiment", default="kfx")
+    schedule.add_argument("--list", action="store_true", help="list schedules")
+    schedule.add_argument(
+        "--delete", metavar="NAME", help="delete a schedule (a TASK with --local)"
+    )
+    schedule.add_argument("--local", action="store_true", help="a crontab entry on this machine")
+    schedule.add_argument("--every", default="1d", help="--local period: Nh, 1d or 1w")
+    schedule.add_argument("--print", action="store_true", help="--local: print, do not install")
+    schedule.set_defaults(func=cmd_schedule)
     return parser
+
+
+def _pipeline_options() -> argparse.ArgumentParser:
+    """Options that shape the pipeline, shared by run, compile, submit and schedule."""
+    shaping = argparse.ArgumentParser(add_help=False)
+    shaping.add_argument("--train-steps", type=_positive, metavar="N")
+    shaping.add_argument("--tune", action="store_true", help="search hyper-parameters first")
+    shaping.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random")
+    shaping.add_argument("--trials", type=_positive, default=6, help="maximum Tuner trials")
+    shaping.add_argument(
+        "--warm-start", action="store_true", help="start from the latest blessed model"
+    )
+    shaping.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a hyper-parameter (repeatable)",
+    )
+    shaping.add_argument(
+        "--beam-runner",
+        default="DirectRunner",
+        help="DirectRunner, DataflowRunner, FlinkRunner or SparkRunner",
+    )
+    shaping.add_argument(
+        "--beam-workers",
+        type=_positive,
+        default=1,
+        help="DirectRunner processes (multi_processing when > 1)",
+    )
+    shaping.add_argument(
+        "--beam-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="passed to Beam as is, e.g. --beam-arg=--region=europe-west4",
+    )
+    return shaping
+
+
+def _cluster_options() -> argparse.ArgumentParser:
+    """Where a compiled pipeline runs: image, pipeline root and training placement."""
+    cluster = argparse.ArgumentParser(add_help=False)
+    cluster.add_argument(
+        "--image", help="component image built from infra/Dockerfile (default: $KFX_IMAGE)"
+    )
+    cluster.add_argument(
+        "--pipeline-root",
+        default=None,
+        help="remote root for artifacts, data and models (default: "
+        "$KFX_PIPELINE_ROOT or gs://kfx-pipelines)",
+    )
+    cluster.add_argument(
+        "--accelerator", metavar="TYPE:COUNT", help="train on GPUs, e.g. nvidia-tesla-t4:1"
+    )
+    cluster.add_argument("--tpu", metavar="VERSION:CHIPS", help="train on a TPU slice, e.g. v5e:4")
+    return cluster
 
 
 def _positive(text: str) -> int:
@@ -81,6 +166,120 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
             raise TaskError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set learning_rate=0.003")
         result[key.strip()] = value.strip()
     return result
+
+
+def _run_options(args, spec, input_dir, enable_cache: bool = True):
+    """RunOptions from the shared pipeline options; argument errors become TaskErrors."""
+    from pipelines import options
+
+    try:
+        beam = options.beam_args(args.beam_runner, args.beam_workers, tuple(args.beam_arg))
+    except ValueError as err:
+        raise TaskError(str(err)) from None
+    return options.RunOptions(
+        input_dir=input_dir,
+        train_steps=args.train_steps,
+        tune=args.tune,
+        tuner=args.tuner,
+        tune_trials=args.trials,
+        warm_start=args.warm_start,
+        enable_cache=enable_cache,
+        hparams=_checked_overrides(spec, _overrides(args.set)),
+        beam_args=beam,
+    )
+
+
+def _compile(args, home: Home, spec) -> Path:
+    """Compiles the task for Kubeflow into a two-document YAML; returns its path."""
+    from pipelines import kubeflow, placement
+
+    image = args.image or os.environ.get("KFX_IMAGE")
+    if not image:
+        raise TaskError("--image IMAGE (or $KFX_IMAGE): the image built from infra/Dockerfile")
+    root = (
+        args.pipeline_root or os.environ.get("KFX_PIPELINE_ROOT") or kubeflow.DEFAULT_PIPELINE_ROOT
+    )
+    try:
+        training = placement.training_placement(spec.placement, args.accelerator, args.tpu)
+    except ValueError as err:
+        raise TaskError(str(err)) from None
+    remote = kubeflow.RemoteHome(root)
+    opts = _run_options(args, spec, remote.data_dir(spec.name))
+    documents = kubeflow.compile_pipeline(spec, opts, image, root, training)
+    output = getattr(args, "output", None)
+    path = Path(output) if output else home.root / "compiled" / f"{spec.name}.yaml"
+    kubeflow.write(documents, path)
+    console.info(
+        f"{spec.name}: compiled for Kubeflow → {path} (image {image}, root {root}); "
+        f"upload the data to {remote.data_dir(spec.name)}/span-N/"
+    )
+    return path
+
+
+def cmd_compile(args) -> int:
+    """`kfx compile`: the pipeline as a KFP-uploadable YAML (PipelineSpec + PlatformSpec)."""
+    from pipelines import tasks
+
+    home = Home.resolve(args.home)
+    print(_compile(args, home, tasks.get(args.task, home)))
+    return 0
+
+
+def cmd_submit(args) -> int:
+    """`kfx submit`: compile, upload (new version if the pipeline exists) and start a run."""
+    from pipelines import kfp_api, tasks
+
+    home = Home.resolve(args.home)
+    spec = tasks.get(args.task, home)
+    package = _compile(args, home, spec)
+    result = kfp_api.submit(package, args.host, f"kfx-{spec.name}", args.experiment, args.run_name)
+    print(json.dumps(result))
+    return 0
+
+
+def cmd_schedule(args) -> int:
+    """`kfx schedule`: recurring runs on KFP (idempotent by name) or a local crontab entry."""
+    from pipelines import kfp_api, schedule, tasks
+
+    home = Home.resolve(args.home)
+    if args.local:
+        if args.list:
+            print("\n".join(schedule.entries(home)))
+            return 0
+        task = args.task or args.delete
+        if not task:
+            raise TaskError("name a TASK: kfx schedule TASK --local --every 1d")
+        spec = tasks.get(task, home)
+        if args.delete:
+            if not schedule.remove(home, spec.name):
+                raise TaskError(f"no local schedule for {spec.name!r} in {home.root}")
+            console.info(f"removed the local schedule of {spec.name}")
+            return 0
+        line = schedule.entry(home, spec.name, args.every)
+        print(line if args.print else schedule.install(home, spec.name, args.every))
+        return 0
+    if not args.host:
+        raise TaskError("--host URL of the KFP API (or --local for this machine)")
+    if args.list:
+        print(json.dumps(kfp_api.list_schedules(args.host, args.experiment)))
+        return 0
+    if args.delete:
+        print(json.dumps(kfp_api.delete_schedule(args.host, args.delete, args.experiment)))
+        return 0
+    if not args.task or not args.cron:
+        raise TaskError('give a TASK and --cron, e.g. kfx schedule penguin --cron "0 0 3 * * *"')
+    spec = tasks.get(args.task, home)
+    package = _compile(args, home, spec)
+    result = kfp_api.schedule(
+        package,
+        args.host,
+        f"kfx-{spec.name}",
+        args.name or f"kfx-{spec.name}-retrain",
+        args.cron,
+        args.experiment,
+    )
+    print(json.dumps(result))
+    return 0
 
 
 def _checked_overrides(spec, values: dict[str, str]) -> dict[str, str]:
@@ -148,18 +347,8 @@ def cmd_run(args) -> int:
     if args.tune and spec.kind != "supervised":
         raise TaskError(f"--tune applies to supervised tasks; {spec.name!r} is {spec.kind}")
     from pipelines import local, metadata
-    from pipelines.options import RunOptions
 
-    opts = RunOptions(
-        input_dir=input_dir,
-        train_steps=args.train_steps,
-        tune=args.tune,
-        tuner=args.tuner,
-        tune_trials=args.trials,
-        warm_start=args.warm_start,
-        enable_cache=not args.no_cache,
-        hparams=_checked_overrides(spec, _overrides(args.set)),
-    )
+    opts = _run_options(args, spec, input_dir, enable_cache=not args.no_cache)
     started = time.monotonic()
     run_id = local.new_run_id()
     progress = console.Progress(home, spec.name, run_id)

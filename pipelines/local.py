@@ -117,6 +117,16 @@ def _captured_logs(progress: Progress | None, log_path: Path | None, verbose: bo
             h.close()
 
 
+def _partial(to_nodes: tuple[str, ...]):
+    if not to_nodes:
+        return None
+    from tfx.proto.orchestration import pipeline_pb2
+
+    options = pipeline_pb2.RunOptions()
+    options.partial_run.to_nodes.extend(to_nodes)
+    return options
+
+
 class PipelineFailed(RuntimeError):
     """A component raised; `node` names it and `run_id` identifies the run in MLMD."""
 
@@ -133,8 +143,12 @@ def run(
     progress: Progress | None = None,
     verbose: bool = False,
     run_id: str | None = None,
+    to_nodes: tuple[str, ...] = (),
 ) -> str:
     """Runs the task's pipeline to completion and returns its run id.
+
+    `to_nodes` runs only those components and what they need (a TFX partial run), e.g.
+    `("Transform",)` for the data half of the pipeline.
 
     Raises:
         PipelineFailed: a component failed (MLMD records which; logs are in home/logs).
@@ -151,7 +165,7 @@ def run(
     log_path = home.logs_dir() / f"{spec.name}-{run_id.replace(':', '')}.log"
     with _captured_logs(progress, log_path, verbose) as handler:
         try:
-            Runner().run_with_ir(ir)
+            Runner().run_with_ir(ir, run_options=_partial(to_nodes))
         except Exception as err:  # noqa: BLE001 (any component error ends the run)
             failed = handler.running[-1] if handler.running else None
             logging.getLogger("absl").exception("kfx: %s failed", failed or "pipeline")

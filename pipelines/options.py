@@ -37,3 +37,25 @@ class RunOptions:
     """'local' or 'kubeflow': Kubeflow compiles only TFX's standard resolver strategies."""
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     """Beam pipeline arguments for the data components."""
+
+
+BEAM_RUNNERS = ("DirectRunner", "DataflowRunner", "FlinkRunner", "SparkRunner")
+
+
+def beam_args(runner: str = "DirectRunner", workers: int = 1, extra=()) -> tuple[str, ...]:
+    """Beam pipeline arguments for the data components.
+
+    Args:
+        runner: a Beam runner; remote runners take their settings (project, region, staging
+            location, master URL...) from `extra`.
+        workers: DirectRunner processes; more than one runs in multi_processing mode.
+        extra: `--beam-arg` values, passed through unchanged.
+    """
+    if runner not in BEAM_RUNNERS:
+        raise ValueError(f"--beam-runner {runner!r}: use one of {', '.join(BEAM_RUNNERS)}")
+    args: list[str] = []
+    if runner != "DirectRunner":
+        args.append(f"--runner={runner}")
+    elif workers > 1:
+        args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    return (*args, *extra) if args or extra else DEFAULT_BEAM_ARGS

@@ -14,7 +14,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from absl import logging
 
-from trainers.common import callbacks, hparams, inputs, signatures
+from trainers.common import callbacks, distribute, hparams, inputs, signatures
 from trainers.common.features import LABEL_VOCAB, InputFeatures, xf
 
 LABEL_STATS_BATCHES = 50  # batches read to estimate a regression label's mean and std
@@ -133,7 +133,8 @@ def warm_start(model: tf.keras.Model, base_model_dir: str) -> int:
 def run(fn_args, build: Callable[[Context, Any], tf.keras.Model], default: FitParams) -> None:
     """Trains `build(ctx, hp)` on the transformed examples and exports it for serving."""
     hp, ctx, tf_transform_output, train, val = _prepare(fn_args, default)
-    model = build(ctx, hp)
+    with distribute.strategy().scope():
+        model = build(ctx, hp)
     if fn_args.base_model:
         warm_start(model, fn_args.base_model)
     model.fit(
@@ -170,6 +171,7 @@ def tuner(fn_args, build, default: FitParams, space: Callable[[Any], dict]):
         return build(ctx, hparams.override(hp, space(kt_hp)))
 
     common = dict(
+        distribution_strategy=distribute.strategy(),
         objective=objective,
         directory=fn_args.working_dir,
         project_name="kfx",
