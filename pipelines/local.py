@@ -15,7 +15,10 @@ from pipelines.home import Home
 from pipelines.options import RunOptions
 from pipelines.tasks import TaskSpec
 
-FACTORIES = {"supervised": "pipelines.supervised"}  # pipeline kind → module with create_pipeline
+FACTORIES = {
+    "supervised": "pipelines.supervised",
+    "rl": "pipelines.rl",
+}  # pipeline kind → module with create_pipeline
 RUNNERS = ("local", "beam")
 # LocalDagRunner logs "Component X is running.", BeamDagRunner "node X is running.".
 _PROGRESS = re.compile(r"^(?:Component|node) (\S+) is (running|finished)\.$")

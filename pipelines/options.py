@@ -33,6 +33,8 @@ class RunOptions:
     """Reuse outputs of components whose inputs and settings did not change."""
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """`--set key=value` hyper-parameter overrides."""
+    eval_episodes: int | None = None
+    """Policy evaluation episodes (RL tasks); None uses the pipeline's default."""
     target: str = "local"
     """'local' or 'kubeflow': Kubeflow compiles only TFX's standard resolver strategies."""
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from pipelines import wiring
 from pipelines.home import Home
 from pipelines.options import RunOptions
 from pipelines.tasks import METRICS, SPAN, TaskSpec
@@ -81,17 +82,9 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
     # Not `from tfx import v1`: that also imports the Vertex AI extensions (~1.3 s).
     from tfx import components as tfc
     from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
-    from tfx.dsl.components.common.resolver import Resolver
-    from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
-        LatestBlessedModelStrategy,
-    )
-    from tfx.orchestration import metadata, pipeline
-    from tfx.proto import example_gen_pb2, pusher_pb2, trainer_pb2
-    from tfx.types import Channel
-    from tfx.types.standard_artifacts import Model, ModelBlessing
+    from tfx.proto import example_gen_pb2, trainer_pb2
 
     from components.anomaly_gate import AnomalyGate
-    from components.baseline_resolver import BaselineModelStrategy
 
     config = {
         "label": spec.label,
@@ -164,11 +157,7 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         components.append(tuner)
         trainer_inputs["hyperparameters"] = tuner.outputs["best_hyperparameters"]
     if opts.warm_start:
-        latest = Resolver(
-            strategy_class=LatestBlessedModelStrategy,
-            model=Channel(type=Model),
-            model_blessing=Channel(type=ModelBlessing),
-        ).with_id("warm_start_model_resolver")
+        latest = wiring.warm_start_resolver()
         components.append(latest)
         trainer_inputs["base_model"] = latest.outputs["model"]
     trainer = tfc.Trainer(
@@ -181,42 +170,13 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         custom_config=config,
         **trainer_inputs,
     )
-    baseline = Resolver(
-        # KubeflowV2 compiles only TFX's own strategies into resolver queries; there a repeated
-        # run re-evaluates its cached model against itself instead of hitting the cache.
-        strategy_class=(
-            BaselineModelStrategy if opts.target == "local" else LatestBlessedModelStrategy
-        ),
-        model=Channel(type=Model),
-        model_blessing=Channel(type=ModelBlessing),
-    ).with_id("baseline_model_resolver")
-    baseline.add_upstream_node(trainer)  # resolve after the candidate exists
+    baseline = wiring.baseline_resolver(opts, trainer)
     evaluator = tfc.Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(spec),
     )
-    pusher = tfc.Pusher(
-        model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
-        push_destination=pusher_pb2.PushDestination(
-            filesystem=pusher_pb2.PushDestination.Filesystem(
-                base_directory=str(home.serving_dir(spec.name))
-            )
-        ),
-    )
+    pusher = wiring.pusher(spec, home, trainer.outputs["model"], evaluator.outputs["blessing"])
     components += [trainer, baseline, evaluator, pusher]
-    return pipeline.Pipeline(
-        pipeline_name=spec.name,
-        pipeline_root=str(home.pipeline_root(spec.name)),
-        components=components,
-        enable_cache=opts.enable_cache,
-        # None when compiling for Kubeflow: the cluster's MLMD is used there.
-        metadata_connection_config=(
-            metadata.sqlite_metadata_connection_config(str(home.metadata_path))
-            if home.metadata_path is not None
-            else None
-        ),
-        beam_pipeline_args=list(opts.beam_args),
-    )
+    return wiring.pipeline(spec, home, opts, components)

@@ -9,6 +9,7 @@ and peak memory is per run. Results replace this benchmark's section of BENCHMAR
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -81,19 +82,19 @@ def measure(rows: int, workers: int) -> dict:
         input_dir=tasks.input_dir(home, spec), beam_args=options.beam_args("DirectRunner", workers)
     )
     seconds: dict[str, float] = {}
-    peak = [0]  # RSS of this process and all its descendants, sampled
+    peak = {"tree_rss": 0, "worker_rss": 0}  # sampled: all processes summed, largest child
     done = threading.Event()
 
     def sample() -> None:
         me = psutil.Process()
         while not done.wait(0.2):
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-            peak[0] = max(peak[0], total)
+            sizes = []
+            for proc in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    sizes.append(proc.memory_info().rss)
+            total = me.memory_info().rss + sum(sizes)
+            peak["tree_rss"] = max(peak["tree_rss"], total)
+            peak["worker_rss"] = max(peak["worker_rss"], *sizes, 0)
 
     def progress(node: str, event: str, secs: float) -> None:
         if event == "finished":
@@ -110,73 +111,63 @@ def measure(rows: int, workers: int) -> dict:
     result["wall_s"] = time.monotonic() - start
     done.set()
     sampler.join()
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kib_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result.update(components=seconds, tree_rss=peak[0], self_rss=kib * 1024)
-    result["child_rss"] = kib_children * 1024
-    return result
+    # ru_maxrss is exact for this process; RUSAGE_CHILDREN is not used: it counts the
+    # parent's pages a forked child had before exec (a 0.5 GiB `lscpu` here).
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {**result, "components": seconds, "self_rss": self_rss, **peak}
+
+
+EXPLANATION = ""
 
 
 def render(results: list[dict], rows: int) -> str:
     one, two = results  # workers 1 and 2
-    gib = 2**30
-    ok = "error" not in one and "error" not in two
+    cores, gib = os.cpu_count(), 2**30
 
-    lines = [
-        f"| {n} | {one['components'].get(n, 0):.1f} | {two['components'].get(n, 0):.1f} |"
-        for n in NODES
+    def row(name: str, fmt, key=None) -> str:
+        return f"| {name} | " + " | ".join(fmt(r[key] if key else r) for r in results) + " |"
+
+    table = [row(n, lambda c, n=n: f"{c.get(n, 0):.1f}", "components") for n in NODES] + [
+        row("**partial run, wall**", lambda s: f"**{s:.1f}**", "wall_s"),
+        row("rows/s", lambda s: f"{rows / s:,.0f}", "wall_s"),
+        row("peak RSS, bench process (GiB)", lambda b: f"{b / gib:.2f}", "self_rss"),
+        row("peak RSS, largest worker (GiB)", lambda b: f"{b / gib:.2f}", "worker_rss"),
+        row("peak RSS, all processes (GiB, sampled)", lambda b: f"{b / gib:.2f}", "tree_rss"),
     ]
-    lines += [
-        f"| **partial run, wall** | **{one['wall_s']:.1f}** | **{two['wall_s']:.1f}** |",
-        f"| rows/s | {rows / one['wall_s']:,.0f} | {rows / two['wall_s']:,.0f} |",
-        f"| peak RSS, bench process | {one['self_rss'] / gib:.2f} GiB "
-        f"| {two['self_rss'] / gib:.2f} GiB |",
-        f"| peak RSS, largest worker process | {one['child_rss'] / gib:.2f} GiB "
-        f"| {two['child_rss'] / gib:.2f} GiB |",
-        f"| peak RSS, whole process tree (sampled 5/s) | {one['tree_rss'] / gib:.2f} GiB "
-        f"| {two['tree_rss'] / gib:.2f} GiB |",
-    ]
-    errors = [
+    failed = [
         f"- {r['workers']} worker(s) failed: `{r['error'][:300]}`" for r in results if "error" in r
     ]
-    speedup = one["wall_s"] / two["wall_s"]
-    cores = os.cpu_count()
-    verdict = (
-        f"On {cores} cores, 2 workers ran the data half {speedup:.2f}× as fast as 1 "
-        f"(Transform {one['components']['Transform'] / two['components']['Transform']:.2f}×)."
-        if ok
-        else "The 2-worker run failed, so there is no speed-up to report (see above)."
-    )
-    return (
-        "\n".join(
-            [
-                BEGIN,
-                "## Beam scale-out: data half of the supervised pipeline",
-                "",
-                f"Command: `make bench` (= `{Path(sys.executable).name} tests/bench/bench_beam.py"
-                f" --rows {rows}`), run {datetime.date.today().isoformat()} on {cores} cores "
-                f"({cpu_model()}), Python {platform.python_version()}.",
-                f"A generated CSV of {rows:,} rows (6 numeric and 3 string columns, ~5% missing in 5 of "
-                "them, a 3-class label) registered as a tabular task in a fresh home; "
-                '`local.run(..., to_nodes=("Transform",))` runs CsvExampleGen → StatisticsGen → '
-                "SchemaGen → ExampleValidator → AnomalyGate → Transform (LocalDagRunner), each worker "
-                "count once, in its own process.",
-                "",
-                "| seconds (progress hook) | 1 worker: DirectRunner in memory | "
-                "2 workers: `--direct_running_mode=multi_processing` |",
-                "|---|---|---|",
-                *lines,
-                "",
-                *errors,
-                verdict + " " + EXPLANATION,
-                END,
-            ]
+    if failed:
+        verdict = "A run failed, so there is no speed-up to report (see above)."
+    else:
+        xf = one["components"]["Transform"] / two["components"]["Transform"]
+        speed = one["wall_s"] / two["wall_s"]
+        verdict = (
+            f"On {cores} cores, 2 workers ran {speed:.2f}× as fast as 1 (Transform {xf:.2f}×)."
         )
-        + "\n"
-    )
-
-
-EXPLANATION = ""
+    lines = [
+        BEGIN,
+        "## Beam scale-out: data half of the supervised pipeline",
+        "",
+        f"Command: `make bench` (= `{Path(sys.executable).name} tests/bench/bench_beam.py "
+        f"--rows {rows}`), run {datetime.date.today().isoformat()} on {cores} cores "
+        f"({cpu_model()}), Python {platform.python_version()}.",
+        f"A generated CSV of {rows:,} rows (6 numeric and 3 string columns, ~5% missing in 5 "
+        "of them, a 3-class label) is registered as a tabular task in a fresh home, and "
+        '`local.run(..., to_nodes=("Transform",))` runs CsvExampleGen → StatisticsGen → '
+        "SchemaGen → ExampleValidator → AnomalyGate → Transform (LocalDagRunner), once per "
+        "worker count, each in its own process.",
+        "",
+        "| seconds (progress hook) | 1 worker: DirectRunner in memory "
+        "| 2 workers: `--direct_running_mode=multi_processing` |",
+        "|---|---|---|",
+        *table,
+        "",
+        *failed,
+        f"{verdict} {EXPLANATION}".strip(),
+        END,
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -199,6 +190,7 @@ def main() -> None:
             sys.exit(f"{workers} worker(s): exit {proc.returncode}\n{proc.stderr[-3000:]}")
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), file=sys.stderr)
+    (BENCH / f"results-{args.rows}.json").write_text(json.dumps(results, indent=1))
     section = render(results, args.rows)
     write(section, args.out)
     print(section)

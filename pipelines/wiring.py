@@ -1,0 +1,77 @@
+"""Pipeline pieces every kind shares: model resolvers, the Pusher and the Pipeline object."""
+
+from __future__ import annotations
+
+from pipelines.options import RunOptions
+from pipelines.tasks import TaskSpec
+
+
+def _model_channels() -> dict:
+    from tfx.types import Channel
+    from tfx.types.standard_artifacts import Model, ModelBlessing
+
+    return {"model": Channel(type=Model), "model_blessing": Channel(type=ModelBlessing)}
+
+
+def warm_start_resolver():
+    """The latest blessed model, as the Trainer's `base_model`."""
+    from tfx.dsl.components.common.resolver import Resolver
+    from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+        LatestBlessedModelStrategy,
+    )
+
+    return Resolver(strategy_class=LatestBlessedModelStrategy, **_model_channels()).with_id(
+        "warm_start_model_resolver"
+    )
+
+
+def baseline_resolver(opts: RunOptions, trainer):
+    """The model the evaluator compares the candidate with, resolved after `trainer` runs."""
+    from tfx.dsl.components.common.resolver import Resolver
+    from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+        LatestBlessedModelStrategy,
+    )
+
+    from components.baseline_resolver import BaselineModelStrategy
+
+    # KubeflowV2 compiles only TFX's own strategies into resolver queries; there a repeated
+    # run re-evaluates its cached model against itself instead of hitting the cache.
+    strategy = BaselineModelStrategy if opts.target == "local" else LatestBlessedModelStrategy
+    baseline = Resolver(strategy_class=strategy, **_model_channels()).with_id(
+        "baseline_model_resolver"
+    )
+    baseline.add_upstream_node(trainer)  # resolve after the candidate exists
+    return baseline
+
+
+def pusher(spec: TaskSpec, home, model, blessing):
+    """Pushes blessed models to versioned folders under the home's serving directory."""
+    from tfx.components import Pusher
+    from tfx.proto import pusher_pb2
+
+    destination = pusher_pb2.PushDestination(
+        filesystem=pusher_pb2.PushDestination.Filesystem(
+            base_directory=str(home.serving_dir(spec.name))
+        )
+    )
+    return Pusher(model=model, model_blessing=blessing, push_destination=destination)
+
+
+def pipeline(spec: TaskSpec, home, opts: RunOptions, components: list):
+    """The TFX Pipeline object: one per task, local MLMD unless compiled for Kubeflow."""
+    from tfx.orchestration import metadata
+    from tfx.orchestration import pipeline as tfx_pipeline
+
+    return tfx_pipeline.Pipeline(
+        pipeline_name=spec.name,
+        pipeline_root=str(home.pipeline_root(spec.name)),
+        components=components,
+        enable_cache=opts.enable_cache,
+        # None when compiling for Kubeflow: the cluster's MLMD is used there.
+        metadata_connection_config=(
+            metadata.sqlite_metadata_connection_config(str(home.metadata_path))
+            if home.metadata_path is not None
+            else None
+        ),
+        beam_pipeline_args=list(opts.beam_args),
+    )

@@ -1,0 +1,656 @@
+"""Compiling every registered task for Kubeflow, through the API and the CLI (no cluster).
+
+Each compiled package is read back the way KFP reads it: two YAML documents, the first a
+`PipelineSpec`, the second a PlatformSpec whose executors are `KubernetesExecutorConfig`s, and
+the whole file through `kfp.Client`'s own reader. Then the placement of every component is
+checked against the contract of pipelines/placement.py (written out here as literals).
+
+Compiling is cached per (task, placement, options) for the module: the first compile imports
+TFX (a few seconds), the later ones take milliseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from google.protobuf import json_format
+from kfp.kubernetes import kubernetes_executor_config_pb2
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from pipelines import kubeflow, placement, tasks
+from pipelines.home import Home
+from pipelines.options import RunOptions
+from tests.e2e.helpers import kfx
+
+ROOT = "gs://kfx-test-bucket/some/root"
+IMAGE = "registry.example.com/kfx/components:test-1"
+CSV_TASK = "shop"
+TASKS = ("penguin", CSV_TASK)
+
+NODEPOOL = "cloud.google.com/gke-nodepool"
+CPU_SELECTOR = {NODEPOOL: "cpu-pool"}
+GPU_SELECTOR = {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}
+TPU_SELECTOR = {
+    "cloud.google.com/gke-tpu-accelerator": "tpu-v5-lite-podslice",
+    "cloud.google.com/gke-tpu-topology": "2x2",
+}
+GPU_TOLERATION = ("nvidia.com/gpu", "Exists", "NoSchedule")
+TPU_TOLERATION = ("google.com/tpu", "Exists", "NoSchedule")
+
+DATA_COMPONENTS = ("CsvExampleGen", "StatisticsGen", "Transform", "Evaluator")
+LIGHT_COMPONENTS = ("ExampleValidator", "AnomalyGate", "Pusher")  # + the schema component
+SCHEMA_COMPONENT = {"penguin": "ImportSchemaGen", CSV_TASK: "SchemaGen"}
+RESOLVER_PREFIXES = ("baseline_model_resolver", "warm_start_model_resolver")
+
+# Placement key → (CLI flags, training placement given to compile_pipeline).
+PLACEMENTS = {
+    "default": ((), None),
+    "gpu": (("--accelerator", "nvidia-tesla-t4:2"), "nvidia-tesla-t4:2"),
+    "tpu": (("--tpu", "v5e:4"), "v5e:4"),
+}
+# (task, placement key, tune): tune=True also adds --warm-start (a second resolver).
+CASES = [(task, key, tune) for task in TASKS for key in PLACEMENTS for tune in (False, True)]
+CLI_CASES = [
+    ("penguin", "default", False),
+    (CSV_TASK, "default", False),
+    ("penguin", "gpu", True),
+    ("penguin", "tpu", True),
+    (CSV_TASK, "gpu", False),
+]
+
+
+def _case_id(case) -> str:
+    task, key, tune = case
+    return f"{task}-{key}" + ("-tune" if tune else "")
+
+
+def _training(key: str) -> placement.Placement | None:
+    text = PLACEMENTS[key][1]
+    if text is None:
+        return None
+    return placement.parse_accelerator(text) if key == "gpu" else placement.parse_tpu(text)
+
+
+@contextlib.contextmanager
+def _cli_state():
+    """`kfx` changes global logging and warning filters (console.quiet); put them back."""
+    names = ("absl", "apache_beam", "tensorflow")
+    saved = {n: (logging.getLogger(n).propagate, logging.getLogger(n).level) for n in names}
+    try:
+        with warnings.catch_warnings():
+            yield
+    finally:
+        for name, (propagate, level) in saved.items():
+            logging.getLogger(name).propagate = propagate
+            logging.getLogger(name).setLevel(level)
+
+
+# ---- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    """A home with one bring-your-own-CSV task: a string feature and a numeric label."""
+    root = tmp_path_factory.mktemp("kfx_home")
+    rng = np.random.default_rng(7)
+    rows = 60
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", "blue"], rows),
+            "size cm": rng.uniform(1.0, 10.0, rows).round(2),
+            "price": rng.uniform(5.0, 50.0, rows).round(3),
+        }
+    )
+    source = tmp_path_factory.mktemp("src") / "shop.csv"
+    frame.to_csv(source, index=False)
+    spec = tasks.register_csv(Home(root), source, "price", name=CSV_TASK)
+    assert spec.schema is None and spec.problem == "regression"
+    return root
+
+
+@pytest.fixture(scope="module")
+def specs(home) -> dict[str, tasks.TaskSpec]:
+    """Every registered task of the home, by name."""
+    found = {spec.name: spec for spec in tasks.all_tasks(Home(home))}
+    assert set(TASKS) <= set(found), found
+    return found
+
+
+@pytest.fixture(scope="module")
+def compiled(specs, tmp_path_factory):
+    """compiled(task, key, tune) → path of the package written from `compile_pipeline`."""
+    out = tmp_path_factory.mktemp("api")
+    cache: dict[tuple, Path] = {}
+
+    def get(task: str, key: str, tune: bool) -> Path:
+        if (task, key, tune) not in cache:
+            remote = kubeflow.RemoteHome(ROOT)
+            opts = RunOptions(input_dir=remote.data_dir(task), tune=tune, warm_start=tune)
+            documents = kubeflow.compile_pipeline(specs[task], opts, IMAGE, ROOT, _training(key))
+            path = out / f"{_case_id((task, key, tune))}.yaml"
+            cache[(task, key, tune)] = kubeflow.write(documents, path)
+        return cache[(task, key, tune)]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def cli_compiled(home, tmp_path_factory):
+    """cli_compiled(task, key, tune) → (result, path) of `kfx compile TASK --image IMAGE -o`."""
+    out = tmp_path_factory.mktemp("cli")
+    cache: dict[tuple, tuple] = {}
+
+    def get(task: str, key: str, tune: bool):
+        if (task, key, tune) not in cache:
+            path = out / f"{_case_id((task, key, tune))}.yaml"
+            flags = [*PLACEMENTS[key][0], *(("--tune", "--warm-start") if tune else ())]
+            with pytest.MonkeyPatch.context() as patch, _cli_state():
+                patch.delenv("KFX_IMAGE", raising=False)
+                patch.delenv("KFX_PIPELINE_ROOT", raising=False)
+                result = kfx(
+                    home,
+                    "compile",
+                    task,
+                    "--image",
+                    IMAGE,
+                    "--pipeline-root",
+                    ROOT,
+                    "-o",
+                    str(path),
+                    *flags,
+                )
+            cache[(task, key, tune)] = (result, path)
+        return cache[(task, key, tune)]
+
+    return get
+
+
+# ---- reading a package ------------------------------------------------------------------------
+
+
+class Package:
+    """A compiled package parsed into KFP's protos."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.documents = list(yaml.safe_load_all(path.read_text()))
+        assert len(self.documents) == 2, f"{path}: {len(self.documents)} YAML documents"
+        self.raw_spec, self.raw_platform = self.documents
+        self.spec = json_format.ParseDict(
+            self.raw_spec, pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=False
+        )
+        assert set(self.raw_platform) == {"platforms"}
+        assert set(self.raw_platform["platforms"]) == {"kubernetes"}
+        kubernetes = self.raw_platform["platforms"]["kubernetes"]
+        assert set(kubernetes) == {"deploymentSpec"}
+        self.platform = {
+            label: json_format.ParseDict(
+                config,
+                kubernetes_executor_config_pb2.KubernetesExecutorConfig(),
+                ignore_unknown_fields=False,
+            )
+            for label, config in kubernetes["deploymentSpec"]["executors"].items()
+        }
+
+    def deployment(self) -> pipeline_spec_pb2.PipelineDeploymentConfig:
+        config = pipeline_spec_pb2.PipelineDeploymentConfig()
+        json_format.ParseDict(self.raw_spec["deploymentSpec"], config, ignore_unknown_fields=False)
+        return config
+
+    def label_of(self, task_id: str) -> str:
+        """Executor label of the DAG task `task_id`."""
+        component = self.spec.root.dag.tasks[task_id].component_ref.name
+        return self.spec.components[component].executor_label
+
+    def container(self, task_id: str):
+        executor = self.deployment().executors[self.label_of(task_id)]
+        assert executor.WhichOneof("spec") == "container", task_id
+        return executor.container
+
+    def container_labels(self) -> set[str]:
+        return {
+            label
+            for label, executor in self.deployment().executors.items()
+            if executor.WhichOneof("spec") == "container"
+        }
+
+
+def _selector(config) -> dict[str, str]:
+    return dict(config.node_selector.labels)
+
+
+def _tolerations(config) -> list[tuple[str, str, str]]:
+    return [(t.key, t.operator, t.effect) for t in config.tolerations]
+
+
+def _component_ids(package: Package) -> set[str]:
+    return set(package.spec.root.dag.tasks)
+
+
+# ---- API compile: every task, every placement -------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_package_has_two_documents_that_parse_as_kfp_protos(compiled, case):
+    package = Package(compiled(*case))
+    task, _, tune = case
+    assert package.spec.pipeline_info.name == task
+    assert package.spec.schema_version == "2.1.0"
+    assert package.platform, "no KubernetesExecutorConfig at all"
+    expected = {
+        "CsvExampleGen",
+        "StatisticsGen",
+        SCHEMA_COMPONENT[task],
+        "ExampleValidator",
+        "AnomalyGate",
+        "Transform",
+        "Trainer",
+        "Evaluator",
+        "Pusher",
+    } | ({"Tuner"} if tune else set())
+    containers = {i for i in _component_ids(package) if not i.startswith(RESOLVER_PREFIXES)}
+    assert containers == expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_kfp_client_reader_accepts_the_package(compiled, case):
+    from kfp.client import client
+
+    path = compiled(*case)
+    package = Package(path)
+    doc = client._extract_pipeline_yaml(str(path))
+    assert doc.pipeline_spec == package.spec
+    executors = doc.platform_spec.platforms["kubernetes"].deployment_spec.executors
+    assert set(executors) == set(package.platform)
+    for label, config in executors.items():
+        parsed = json_format.ParseDict(
+            json_format.MessageToDict(config),
+            kubernetes_executor_config_pb2.KubernetesExecutorConfig(),
+            ignore_unknown_fields=False,
+        )
+        assert parsed == package.platform[label], label
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_every_container_executor_has_a_kubernetes_config(compiled, case):
+    package = Package(compiled(*case))
+    assert set(package.platform) == package.container_labels()
+    for label in package.platform:
+        assert _selector(package.platform[label]), f"{label}: empty node selector"
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_image_in_every_container_executor(compiled, case):
+    package = Package(compiled(*case))
+    executors = package.deployment().executors
+    for label in package.container_labels():
+        assert executors[label].container.image == IMAGE, label
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_data_components_on_the_cpu_pool_with_data_limits(compiled, case):
+    package = Package(compiled(*case))
+    for component in DATA_COMPONENTS:
+        config = package.platform[package.label_of(component)]
+        assert _selector(config) == CPU_SELECTOR, component
+        assert _tolerations(config) == [], component
+        if component == "CsvExampleGen":
+            continue  # its resources: test_example_gen_gets_the_data_limits (a known bug)
+        resources = package.container(component).resources
+        assert (resources.cpu_limit, resources.memory_limit) == (
+            placement.DATA.cpu,
+            placement.DATA.memory_gb,
+        ), component
+        assert not resources.HasField("accelerator"), component
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipelines/kubeflow.py calls with_platform_config on CsvExampleGen, but TFX's "
+    "KubeflowV2 step builder (_build_file_based_example_gen_spec) ignores platform_config for "
+    "FileBasedExampleGen, so the compiled CsvExampleGen container has no resources (no CPU/memory "
+    "limits); kfx does not add them another way",
+)
+@pytest.mark.parametrize("case", [("penguin", "default", False)], ids=_case_id)
+def test_example_gen_gets_the_data_limits(compiled, case):
+    resources = Package(compiled(*case)).container("CsvExampleGen").resources
+    assert (resources.cpu_limit, resources.memory_limit) == (
+        placement.DATA.cpu,
+        placement.DATA.memory_gb,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_light_components_on_the_cpu_pool_with_light_limits(compiled, case):
+    package = Package(compiled(*case))
+    for component in (SCHEMA_COMPONENT[case[0]], *LIGHT_COMPONENTS):
+        config = package.platform[package.label_of(component)]
+        assert _selector(config) == CPU_SELECTOR, component
+        assert _tolerations(config) == [], component
+        resources = package.container(component).resources
+        assert (resources.cpu_limit, resources.memory_limit) == (
+            placement.LIGHT.cpu,
+            placement.LIGHT.memory_gb,
+        ), component
+        assert not resources.HasField("accelerator"), component
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_training_components_follow_the_training_placement(compiled, specs, case):
+    task, key, tune = case
+    package = Package(compiled(*case))
+    training = ["Trainer", "Tuner"] if tune else ["Trainer"]
+    assert ("Tuner" in _component_ids(package)) is tune
+    for component in training:
+        config = package.platform[package.label_of(component)]
+        resources = package.container(component).resources
+        if key == "default":
+            assert specs[task].placement == "cpu"
+            profile = placement.PROFILES["cpu"]
+            assert _selector(config) == CPU_SELECTOR, component
+            assert _tolerations(config) == [], component
+            assert not resources.HasField("accelerator"), component
+            assert (resources.cpu_limit, resources.memory_limit) == (7.0, 24.0)
+            assert (profile.cpu, profile.memory_gb) == (7.0, 24.0)
+        elif key == "gpu":
+            assert _selector(config) == GPU_SELECTOR, component
+            assert _tolerations(config) == [GPU_TOLERATION], component
+            assert (resources.accelerator.type, resources.accelerator.count) == (
+                "nvidia.com/gpu",
+                2,
+            )
+            assert resources.cpu_limit == placement.gpu().cpu
+            assert resources.memory_limit == placement.gpu().memory_gb
+        else:
+            assert _selector(config) == TPU_SELECTOR, component
+            assert _tolerations(config) == [TPU_TOLERATION], component
+            assert (resources.accelerator.type, resources.accelerator.count) == (
+                "google.com/tpu",
+                4,
+            )
+            assert resources.cpu_limit == placement.tpu().cpu
+            assert resources.memory_limit == placement.tpu().memory_gb
+    # Nothing else lands on an accelerator pool.
+    for label, config in package.platform.items():
+        if label not in {package.label_of(c) for c in training}:
+            assert _selector(config) == CPU_SELECTOR, label
+            assert _tolerations(config) == [], label
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_resolvers_have_no_container_and_no_platform_entry(compiled, case):
+    package = Package(compiled(*case))
+    executors = package.deployment().executors
+    resolvers = [i for i in _component_ids(package) if i.startswith(RESOLVER_PREFIXES)]
+    expected = 4 if case[2] else 2  # two resolver tasks per LatestBlessedModelStrategy
+    assert len(resolvers) == expected, resolvers
+    for task_id in resolvers:
+        label = package.label_of(task_id)
+        assert executors[label].WhichOneof("spec") in ("resolver", "importer"), task_id
+        assert label not in package.platform, task_id
+    non_container = {
+        label
+        for label, executor in executors.items()
+        if executor.WhichOneof("spec") in ("resolver", "importer")
+    }
+    assert non_container.isdisjoint(package.platform)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_pipeline_root_is_under_the_given_root(compiled, case):
+    package = Package(compiled(*case))
+    assert package.spec.default_pipeline_root.startswith(ROOT + "/")
+    assert package.spec.default_pipeline_root == f"{ROOT}/pipelines/{case[0]}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_example_gen_reads_the_remote_data_spans(compiled, case):
+    package = Package(compiled(*case))
+    parameters = package.spec.root.dag.tasks["CsvExampleGen"].inputs.parameters
+    input_base = parameters["input_base"].runtime_value.constant.string_value
+    assert input_base == f"{ROOT}/data/{case[0]}"
+    config = json.loads(parameters["input_config"].runtime_value.constant.string_value)
+    patterns = [split["pattern"] for split in config["splits"]]
+    assert patterns and all(p.startswith("span-{SPAN}/") for p in patterns), patterns
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_baseline_resolver_is_latest_blessed_model(compiled, case):
+    package = Package(compiled(*case))
+    executors = package.deployment().executors
+    blessing = executors[package.label_of("baseline_model_resolver-model-blessing-resolver")]
+    query = blessing.resolver.output_artifact_queries["model_blessing"].filter
+    assert 'schema_title="tfx.ModelBlessing"' in query
+    assert "metadata.blessed.number_value=1" in query
+    model = executors[package.label_of("baseline_model_resolver-model-resolver")]
+    query = model.resolver.output_artifact_queries["model"].filter
+    assert 'schema_title="tfx.Model"' in query and "current_model_id" in query
+    resolver_task = package.spec.root.dag.tasks["baseline_model_resolver-model-resolver"]
+    upstream = resolver_task.inputs.artifacts["input"].task_output_artifact
+    assert upstream.producer_task == "baseline_model_resolver-model-blessing-resolver"
+    baseline = package.spec.root.dag.tasks["Evaluator"].inputs.artifacts["baseline_model"]
+    assert baseline.task_output_artifact.producer_task == "baseline_model_resolver-model-resolver"
+
+
+# ---- CLI compile ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=_case_id)
+def test_cli_compile_writes_the_same_package(cli_compiled, compiled, case):
+    result, path = cli_compiled(*case)
+    assert result.code == 0, result.err
+    assert result.out.strip().splitlines()[-1] == str(path)
+    assert f"upload the data to {ROOT}/data/{case[0]}/span-N/" in result.err
+    package = Package(path)
+    assert package.documents == Package(compiled(*case)).documents
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=_case_id)
+def test_cli_package_passes_the_kfp_reader(cli_compiled, case):
+    from kfp.client import client
+
+    _, path = cli_compiled(*case)
+    doc = client._extract_pipeline_yaml(str(path))
+    assert doc.pipeline_spec.pipeline_info.name == case[0]
+    executors = doc.platform_spec.platforms["kubernetes"].deployment_spec.executors
+    trainer = Package(path).label_of("Trainer")
+    config = json_format.ParseDict(
+        json_format.MessageToDict(executors[trainer]),
+        kubernetes_executor_config_pb2.KubernetesExecutorConfig(),
+    )
+    expected = {"default": CPU_SELECTOR, "gpu": GPU_SELECTOR, "tpu": TPU_SELECTOR}[case[1]]
+    assert _selector(config) == expected
+
+
+@pytest.fixture
+def cli_env(monkeypatch):
+    monkeypatch.delenv("KFX_IMAGE", raising=False)
+    monkeypatch.delenv("KFX_PIPELINE_ROOT", raising=False)
+    with _cli_state():
+        yield monkeypatch
+
+
+def test_cli_compile_defaults(tmp_path, cli_env):
+    cli_env.setenv("KFX_IMAGE", "env.example/kfx:env")
+    result = kfx(tmp_path, "compile", "penguin")
+    assert result.code == 0, result.err
+    path = tmp_path / "compiled" / "penguin.yaml"
+    assert result.out.strip().splitlines()[-1] == str(path)
+    package = Package(path)
+    assert package.spec.default_pipeline_root == (
+        f"{kubeflow.DEFAULT_PIPELINE_ROOT}/pipelines/penguin"
+    )
+    assert package.container("Trainer").image == "env.example/kfx:env"
+
+
+def test_cli_compile_reads_the_pipeline_root_from_the_environment(tmp_path, cli_env):
+    cli_env.setenv("KFX_PIPELINE_ROOT", "gs://env-bucket/r")
+    out = tmp_path / "p.yaml"
+    result = kfx(tmp_path, "compile", "penguin", "--image", IMAGE, "-o", str(out))
+    assert result.code == 0, result.err
+    assert Package(out).spec.default_pipeline_root == "gs://env-bucket/r/pipelines/penguin"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ((), "--image"),
+        (("--image", IMAGE, "--accelerator", "bad:x"), "--accelerator"),
+        (("--image", IMAGE, "--accelerator", "a:1", "--tpu", "v5e:4"), "not both"),
+        (("--image", IMAGE, "--tpu", "v9:4"), "version must be one of"),
+        (("--image", IMAGE, "--tpu", "v5e:3"), "chips must be one of"),
+    ],
+    ids=["no-image", "bad-accelerator", "accelerator-and-tpu", "bad-tpu-version", "bad-chips"],
+)
+def test_cli_compile_usage_errors(tmp_path, cli_env, flags, message):
+    out = tmp_path / "out.yaml"
+    result = kfx(tmp_path, "compile", "penguin", "-o", str(out), *flags)
+    assert result.code == 2
+    assert message in result.err
+    assert result.err.startswith("kfx: ")
+    assert not out.exists()
+    assert not (tmp_path / "compiled").exists()
+
+
+def test_cli_compile_unknown_task(tmp_path, cli_env):
+    result = kfx(tmp_path, "compile", "unicorn", "--image", IMAGE)
+    assert result.code == 2
+    assert "unknown task 'unicorn'" in result.err
+
+
+# ---- pipelines/placement.py -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "accelerator", "count"),
+    [
+        ("nvidia-tesla-t4:2", "nvidia-tesla-t4", 2),
+        ("nvidia-tesla-t4", "nvidia-tesla-t4", 1),
+        (" nvidia-l4:1 ", "nvidia-l4", 1),
+        ("nvidia-tesla-a100:8", "nvidia-tesla-a100", 8),
+    ],
+)
+def test_parse_accelerator(text, accelerator, count):
+    place = placement.parse_accelerator(text)
+    assert dict(place.node_selector) == {"cloud.google.com/gke-accelerator": accelerator}
+    assert place.tolerations == (placement.Toleration("nvidia.com/gpu"),)
+    assert (place.accelerator, place.accelerator_count) == ("nvidia.com/gpu", count)
+    assert place == placement.gpu(accelerator, count)
+
+
+@pytest.mark.parametrize("text", ["bad:x", "", ":1", "T4:1", "nvidia-tesla-t4:1:2", "a b:1"])
+def test_parse_accelerator_rejects(text):
+    with pytest.raises(ValueError, match="--accelerator"):
+        placement.parse_accelerator(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="placement.parse_accelerator('nvidia-tesla-t4:0') returns a GPU placement with "
+    "accelerator_count=0 (GPU node selector and toleration but no GPU requested) instead of "
+    "raising ValueError; `kfx compile --accelerator nvidia-tesla-t4:0` exits 0",
+)
+def test_parse_accelerator_rejects_zero_gpus():
+    with pytest.raises(ValueError):
+        placement.parse_accelerator("nvidia-tesla-t4:0")
+
+
+@pytest.mark.parametrize(
+    ("text", "selector", "chips"),
+    [
+        ("v5e:4", TPU_SELECTOR, 4),
+        ("v5e", TPU_SELECTOR, 4),
+        (
+            "v5p:8",
+            {
+                "cloud.google.com/gke-tpu-accelerator": "tpu-v5p-slice",
+                "cloud.google.com/gke-tpu-topology": "2x4",
+            },
+            8,
+        ),
+        (
+            " v4:1 ",
+            {
+                "cloud.google.com/gke-tpu-accelerator": "tpu-v4-podslice",
+                "cloud.google.com/gke-tpu-topology": "1x1",
+            },
+            1,
+        ),
+    ],
+)
+def test_parse_tpu(text, selector, chips):
+    place = placement.parse_tpu(text)
+    assert dict(place.node_selector) == selector
+    assert place.tolerations == (placement.Toleration("google.com/tpu"),)
+    assert (place.accelerator, place.accelerator_count) == ("google.com/tpu", chips)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("v9:4", "version must be one of"),
+        ("v5e:3", "chips must be one of"),
+        ("v5e:0", "chips must be one of"),
+        ("5e:4", "expected VERSION"),
+        ("v5e:x", "expected VERSION"),
+        ("", "expected VERSION"),
+    ],
+)
+def test_parse_tpu_rejects(text, message):
+    with pytest.raises(ValueError, match=message):
+        placement.parse_tpu(text)
+
+
+def test_toleration_defaults():
+    toleration = placement.Toleration("nvidia.com/gpu")
+    assert (toleration.operator, toleration.effect) == ("Exists", "NoSchedule")
+
+
+@pytest.mark.parametrize("component", ["Trainer", "Tuner"])
+@pytest.mark.parametrize("profile", sorted(placement.PROFILES))
+def test_for_component_training(component, profile):
+    training = placement.PROFILES[profile]
+    assert placement.for_component(component, training) is training
+
+
+@pytest.mark.parametrize(
+    "component", ["ImportSchemaGen", "SchemaGen", "ExampleValidator", "AnomalyGate", "Pusher"]
+)
+def test_for_component_light(component):
+    assert placement.for_component(component, placement.PROFILES["gpu"]) == placement.LIGHT
+
+
+@pytest.mark.parametrize(
+    "component",
+    ["CsvExampleGen", "ImportExampleGen", "StatisticsGen", "Transform", "Evaluator", "Other"],
+)
+def test_for_component_data(component):
+    assert placement.for_component(component, placement.PROFILES["tpu"]) == placement.DATA
+
+
+def test_data_and_light_placements():
+    for place, limits in ((placement.DATA, (4.0, 16.0)), (placement.LIGHT, (1.0, 4.0))):
+        assert (place.cpu, place.memory_gb) == limits
+        assert dict(place.node_selector) == CPU_SELECTOR
+        assert place.tolerations == () and place.accelerator is None
+
+
+def test_training_placement():
+    assert placement.training_placement("cpu") == placement.PROFILES["cpu"]
+    assert placement.training_placement("gpu") == placement.gpu("nvidia-tesla-t4", 1)
+    assert placement.training_placement("tpu") == placement.tpu("v5e", 4)
+    gpu = placement.training_placement("cpu", accelerator="nvidia-tesla-t4:2")
+    assert gpu == placement.gpu("nvidia-tesla-t4", 2)
+    assert placement.training_placement("gpu", tpu_spec="v5p:8") == placement.tpu("v5p", 8)
+    with pytest.raises(ValueError, match="not both"):
+        placement.training_placement("cpu", "nvidia-tesla-t4:1", "v5e:4")
+    with pytest.raises(ValueError, match="unknown placement profile 'quantum'"):
+        placement.training_placement("quantum")
