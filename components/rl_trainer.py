@@ -20,6 +20,7 @@ from tfx.types.standard_artifacts import Model, ModelRun
 
 SERVING_DIR = "Format-Serving"  # where Pusher and the policy evaluator look (TFX convention)
 SUMMARY_FILE = "summary.json"
+MANIFEST = os.path.join("assets.extra", "kfx.json")  # same place as supervised models
 
 
 # The RL pipeline calls this.
@@ -32,13 +33,24 @@ def RLTrainer(  # noqa: N802 (TFX component names are classes)
     base_model: InputArtifact[Model] = None,
 ) -> None:
     """Runs `trainer_module.train_policy` and exports the policy with its summary."""
-    from trainers.rl import export
+    from trainers.rl import envs, export
 
     module = importlib.import_module(trainer_module)
     start = os.path.join(base_model.uri, SERVING_DIR) if base_model is not None else None
     result = module.train_policy(json.loads(config), model_run.uri, start)
-    export.save_policy(result.model, os.path.join(model.uri, SERVING_DIR), result.env_id)
-    summary = dict(result.summary, warm_started_from=start)
+    serving_dir = os.path.join(model.uri, SERVING_DIR)
+    obs_shape, n_actions = envs.env_spec(result.env_id)
+    export.save_policy(result.model, serving_dir, obs_shape[0])
+    manifest = {  # what `kfx predict` needs: one CSV column per observation component
+        "kind": "policy",
+        "env_id": result.env_id,
+        "features": {f"obs_{i}": "FLOAT" for i in range(obs_shape[0])},
+        "actions": n_actions,
+    }
+    os.makedirs(os.path.join(serving_dir, "assets.extra"), exist_ok=True)
+    with open(os.path.join(serving_dir, MANIFEST), "w") as handle:
+        json.dump(manifest, handle, indent=2)
+    summary = dict(result.summary(), warm_started_from=start)
     os.makedirs(model_run.uri, exist_ok=True)
     with open(os.path.join(model_run.uri, SUMMARY_FILE), "w") as handle:
         json.dump(summary, handle, indent=2)

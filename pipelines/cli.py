@@ -209,9 +209,10 @@ def _compile(args, home: Home, spec) -> Path:
     output = getattr(args, "output", None)
     path = Path(output) if output else home.root / "compiled" / f"{spec.name}.yaml"
     kubeflow.write(documents, path)
+    needs_data = spec.kind != "rl"  # RL tasks generate their experience
     console.info(
-        f"{spec.name}: compiled for Kubeflow → {path} (image {image}, root {root}); "
-        f"upload the data to {remote.data_dir(spec.name)}/span-N/"
+        f"{spec.name}: compiled for Kubeflow → {path} (image {image}, root {root})"
+        + (f"; upload the data to {remote.data_dir(spec.name)}/span-N/" if needs_data else "")
     )
     return path
 

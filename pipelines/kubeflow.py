@@ -52,6 +52,13 @@ def _resource_spec(place: placement.Placement):
     return resources
 
 
+def _resources_json(place: placement.Placement) -> dict[str, Any]:
+    """The container resources of `place`, as the PipelineSpec's JSON holds them."""
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(_resource_spec(place))
+
+
 def _kubernetes_config(place: placement.Placement) -> dict[str, Any]:
     """One executor's KubernetesExecutorConfig, as the JSON the PlatformSpec holds."""
     config: dict[str, Any] = {"nodeSelector": {"labels": dict(place.node_selector)}}
@@ -102,10 +109,13 @@ def compile_pipeline(
         "gcsOutputDirectory", RemoteHome(pipeline_root).pipeline_root(spec.name)
     )
     executors = {}
+    containers = pipeline_spec["deploymentSpec"]["executors"]
     for component_id, place in placements.items():
         label = _executor_of(pipeline_spec, component_id)
         if label is not None:
             executors[label] = _kubernetes_config(place)
+            # KubeflowV2's builder drops platform_config for file-based ExampleGens.
+            containers[label]["container"].setdefault("resources", _resources_json(place))
     platform = {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}}
     return [pipeline_spec, platform]
 

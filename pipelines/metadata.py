@@ -126,11 +126,13 @@ def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSu
             # TFX 1.16 records the span as a custom property of the Examples artifact.
             span = _custom(artifact, "span")
             summary.span = int(span) if span is not None else summary.span
-    if "Evaluator" in by_node:
-        for artifact in _outputs(mlmd, by_node["Evaluator"].id):
+    for node in ("Evaluator", "PolicyEvaluator"):
+        for artifact in _outputs(mlmd, by_node[node].id) if node in by_node else []:
             if _custom(artifact, "blessed") is not None:
                 summary.blessed = bool(_custom(artifact, "blessed"))
-            elif spec is not None and artifact.uri:
+                if _custom(artifact, "metric_value") is not None:  # PolicyEvaluator's
+                    summary.value = float(_custom(artifact, "metric_value"))
+            elif node == "Evaluator" and spec is not None and artifact.uri:
                 summary.value = evaluation_value(artifact.uri, spec.metric)
     if "Pusher" in by_node:
         for artifact in _outputs(mlmd, by_node["Pusher"].id):

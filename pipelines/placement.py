@@ -18,7 +18,7 @@ TPU_TOPOLOGY_LABEL = "cloud.google.com/gke-tpu-topology"
 GPU_RESOURCE, TPU_RESOURCE = "nvidia.com/gpu", "google.com/tpu"
 CPU_POOL = "cpu-pool"
 DEFAULT_GPU = "nvidia-tesla-t4"
-TRAINING_COMPONENTS = ("Trainer", "Tuner")
+TRAINING_COMPONENTS = ("Trainer", "Tuner", "RLTrainer")
 # --tpu VERSION → GKE accelerator label; chips per host → 2-D topology (v5e slices).
 TPU_ACCELERATORS = {"v5e": "tpu-v5-lite-podslice", "v5p": "tpu-v5p-slice", "v4": "tpu-v4-podslice"}
 TPU_TOPOLOGIES = {1: "1x1", 4: "2x2", 8: "2x4"}
@@ -102,7 +102,10 @@ def parse_accelerator(text: str) -> Placement:
     match = re.fullmatch(r"([a-z0-9-]+)(?::(\d+))?", text.strip())
     if not match:
         raise ValueError(f"--accelerator {text!r}: expected TYPE[:COUNT], e.g. nvidia-tesla-t4:1")
-    return gpu(match.group(1), int(match.group(2) or 1))
+    count = int(match.group(2) or 1)
+    if count < 1:
+        raise ValueError(f"--accelerator {text!r}: COUNT must be at least 1")
+    return gpu(match.group(1), count)
 
 
 def parse_tpu(text: str) -> Placement:

@@ -96,6 +96,8 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
         )
     manifest = json.loads((model_dir / MANIFEST).read_text())
     frame = load_rows(input_csv)
+    if manifest.get("kind") == "policy":
+        return _act(model_dir, manifest, frame, str(input_csv))
     examples = to_examples(frame, manifest["features"], str(input_csv))
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
     predictions, scores = [], []
@@ -106,4 +108,34 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
         scores += [float(s) for s in out["score"].numpy()]
     frame = frame.copy()
     frame["prediction"], frame["score"] = predictions, scores
+    return frame
+
+
+def _act(model_dir: Path, manifest: dict, frame, source: str):
+    """Observations (columns obs_0..obs_N) → the policy's greedy action and its Q-value."""
+    import numpy as np
+    import tensorflow as tf
+
+    columns = list(manifest["features"])
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise TaskError(
+            f"{source}: missing observation column(s) {', '.join(missing)}; a "
+            f"{manifest['env_id']} policy needs {', '.join(columns)}"
+        )
+    values = np.zeros((len(frame), len(columns)), dtype=np.float32)
+    for j, column in enumerate(columns):
+        for i, text in enumerate(frame[column]):
+            where = f"{source}: row {i + 2}, column {column!r}"
+            if not str(text).strip():
+                raise TaskError(f"{where}: empty; a policy needs every observation value")
+            feature = _feature("FLOAT", str(text).strip(), where)
+            if feature is None:
+                raise TaskError(f"{where}: NaN; a policy needs every observation value")
+            values[i, j] = feature.float_list.value[0]
+    serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
+    out = serve(observations=tf.constant(values))
+    frame = frame.copy()
+    frame["prediction"] = out["action"].numpy().astype(int)
+    frame["score"] = out["q_values"].numpy().max(axis=1)
     return frame

@@ -36,6 +36,8 @@ class Metric:
 METRICS: Mapping[str, Metric] = {
     "accuracy": Metric("SparseCategoricalAccuracy", higher_is_better=True),
     "rmse": Metric("RootMeanSquaredError", higher_is_better=False),
+    # RL tasks: PolicyEvaluator computes it from greedy episodes, not TFMA.
+    "mean_return": Metric("", higher_is_better=True),
 }
 
 
@@ -91,6 +93,7 @@ class TaskSpec:
 
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+ENVIRONMENT = "environment"  # TaskSpec.data of RL tasks: experience comes from the env
 
 BUILTIN: Mapping[str, TaskSpec] = {
     spec.name: spec
@@ -107,6 +110,19 @@ BUILTIN: Mapping[str, TaskSpec] = {
             threshold=0.97,
             schema="penguin/schema.pbtxt",
             train_steps=1000,
+        ),
+        TaskSpec(
+            name="cartpole_dqn",
+            kind="rl",
+            trainer="trainers.cartpole_dqn",
+            data=ENVIRONMENT,
+            dataset="gymnasium CartPole-v1 (simulated)",
+            label="",
+            problem="control",
+            metric="mean_return",
+            threshold=475.0,
+            train_steps=50_000,
+            custom_config={"env_id": "CartPole-v1"},
         ),
     )
 }
@@ -338,7 +354,7 @@ def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
 def input_dir(home: Home, spec: TaskSpec) -> Path:
     """The task's data folder (span-N subfolders); built-in data is written as span 1."""
     root = home.data_dir(spec.name)
-    if spans(root):
+    if spec.data == ENVIRONMENT or spans(root):
         return root
     if spec.data == USER_DATA:
         raise TaskError(

@@ -57,13 +57,18 @@ def pusher(spec: TaskSpec, home, model, blessing):
     return Pusher(model=model, model_blessing=blessing, push_destination=destination)
 
 
+def pipeline_name(spec: TaskSpec, opts: RunOptions) -> str:
+    """The task name, or for Kubeflow a name KFP accepts ([a-z0-9-]: no underscores)."""
+    return spec.name if opts.target == "local" else spec.name.lower().replace("_", "-")
+
+
 def pipeline(spec: TaskSpec, home, opts: RunOptions, components: list):
     """The TFX Pipeline object: one per task, local MLMD unless compiled for Kubeflow."""
     from tfx.orchestration import metadata
     from tfx.orchestration import pipeline as tfx_pipeline
 
     return tfx_pipeline.Pipeline(
-        pipeline_name=spec.name,
+        pipeline_name=pipeline_name(spec, opts),
         pipeline_root=str(home.pipeline_root(spec.name)),
         components=components,
         enable_cache=opts.enable_cache,

@@ -66,6 +66,12 @@ def make_csv(rows: int) -> Path:
     return path
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children."""
+    use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in use)
+
+
 def measure(rows: int, workers: int) -> dict:
     """One partial run to Transform in this process; prints nothing, returns the figures."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -102,16 +108,18 @@ def measure(rows: int, workers: int) -> dict:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    result = {"rows": rows, "workers": workers, "beam_args": list(opts.beam_args)}
-    start = time.monotonic()
+    result = {"rows": rows, "workers": workers, "load": [os.getloadavg()[0]]}
+    start, cpu_before = time.monotonic(), cpu_seconds()
     try:
         local.run(spec, home, opts, progress=progress, to_nodes=("Transform",))
     except local.PipelineFailed as failure:
         result["error"] = f"{failure.node}: {type(failure.cause).__name__}: {failure.cause}"
     result["wall_s"] = time.monotonic() - start
+    result["load"].append(os.getloadavg()[0])
     done.set()
     sampler.join()
-    # ru_maxrss is exact for this process; RUSAGE_CHILDREN is not used: it counts the
+    result["cpu_s"] = cpu_seconds() - cpu_before
+    # ru_maxrss is exact for this process; not for children: RUSAGE_CHILDREN counts the
     # parent's pages a forked child had before exec (a 0.5 GiB `lscpu` here).
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {**result, "components": seconds, "self_rss": self_rss, **peak}
@@ -124,15 +132,19 @@ def render(results: list[dict], rows: int) -> str:
     one, two = results  # workers 1 and 2
     cores, gib = os.cpu_count(), 2**30
 
-    def row(name: str, fmt, key=None) -> str:
-        return f"| {name} | " + " | ".join(fmt(r[key] if key else r) for r in results) + " |"
+    def row(name: str, fmt, key: str) -> str:
+        return f"| {name} | " + " | ".join(fmt(r[key]) for r in results) + " |"
 
     table = [row(n, lambda c, n=n: f"{c.get(n, 0):.1f}", "components") for n in NODES] + [
         row("**partial run, wall**", lambda s: f"**{s:.1f}**", "wall_s"),
         row("rows/s", lambda s: f"{rows / s:,.0f}", "wall_s"),
+        row("CPU seconds, all processes", lambda s: f"{s:.0f}", "cpu_s"),
         row("peak RSS, bench process (GiB)", lambda b: f"{b / gib:.2f}", "self_rss"),
-        row("peak RSS, largest worker (GiB)", lambda b: f"{b / gib:.2f}", "worker_rss"),
+        row(
+            "peak RSS, largest worker (GiB)", lambda b: f"{b / gib:.2f}" if b else "—", "worker_rss"
+        ),
         row("peak RSS, all processes (GiB, sampled)", lambda b: f"{b / gib:.2f}", "tree_rss"),
+        row("1-min load average, start → end", lambda a: f"{a[0]:.1f} → {a[1]:.1f}", "load"),
     ]
     failed = [
         f"- {r['workers']} worker(s) failed: `{r['error'][:300]}`" for r in results if "error" in r

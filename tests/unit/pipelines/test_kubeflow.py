@@ -12,8 +12,10 @@ TFX (a few seconds), the later ones take milliseconds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -33,7 +35,9 @@ from tests.e2e.helpers import kfx
 ROOT = "gs://kfx-test-bucket/some/root"
 IMAGE = "registry.example.com/kfx/components:test-1"
 CSV_TASK = "shop"
-TASKS = ("penguin", CSV_TASK)
+# Every registered task: the built-in ones (whatever tasks.BUILTIN holds) and one CSV task.
+TASKS = (*tasks.BUILTIN, CSV_TASK)
+KINDS = {name: spec.kind for name, spec in tasks.BUILTIN.items()} | {CSV_TASK: "supervised"}
 
 NODEPOOL = "cloud.google.com/gke-nodepool"
 CPU_SELECTOR = {NODEPOOL: "cpu-pool"}
@@ -44,11 +48,8 @@ TPU_SELECTOR = {
 }
 GPU_TOLERATION = ("nvidia.com/gpu", "Exists", "NoSchedule")
 TPU_TOLERATION = ("google.com/tpu", "Exists", "NoSchedule")
-
-DATA_COMPONENTS = ("CsvExampleGen", "StatisticsGen", "Transform", "Evaluator")
-LIGHT_COMPONENTS = ("ExampleValidator", "AnomalyGate", "Pusher")  # + the schema component
-SCHEMA_COMPONENT = {"penguin": "ImportSchemaGen", CSV_TASK: "SchemaGen"}
 RESOLVER_PREFIXES = ("baseline_model_resolver", "warm_start_model_resolver")
+KFP_PIPELINE_NAME = r"[a-z0-9][a-z0-9-]{0,127}"  # what KubeflowV2DagRunner accepts
 
 # Placement key → (CLI flags, training placement given to compile_pipeline).
 PLACEMENTS = {
@@ -56,20 +57,40 @@ PLACEMENTS = {
     "gpu": (("--accelerator", "nvidia-tesla-t4:2"), "nvidia-tesla-t4:2"),
     "tpu": (("--tpu", "v5e:4"), "v5e:4"),
 }
-# (task, placement key, tune): tune=True also adds --warm-start (a second resolver).
-CASES = [(task, key, tune) for task in TASKS for key in PLACEMENTS for tune in (False, True)]
-CLI_CASES = [
-    ("penguin", "default", False),
-    (CSV_TASK, "default", False),
+# (task, placement key, extended). Extended: --warm-start (a second resolver), and --tune for
+# supervised tasks (a Tuner); RL pipelines have no Tuner.
+CASES = [(task, key, ext) for task in TASKS for key in PLACEMENTS for ext in (False, True)]
+SUPERVISED_CASES = [case for case in CASES if KINDS[case[0]] == "supervised"]
+CLI_CASES = [(task, "default", False) for task in TASKS] + [
     ("penguin", "gpu", True),
     ("penguin", "tpu", True),
     (CSV_TASK, "gpu", False),
 ]
 
 
+def _layout(spec: tasks.TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
+    """Component ids of a compiled task by expected placement: data, light, training."""
+    if spec.kind == "supervised":
+        schema = "SchemaGen" if spec.schema is None else "ImportSchemaGen"
+        return {
+            "data": ("CsvExampleGen", "StatisticsGen", "Transform", "Evaluator"),
+            "light": (schema, "ExampleValidator", "AnomalyGate", "Pusher"),
+            "training": ("Trainer", "Tuner") if extended else ("Trainer",),
+        }
+    if spec.kind == "rl":
+        return {"data": ("PolicyEvaluator",), "light": ("Pusher",), "training": ("RLTrainer",)}
+    pytest.fail(f"task {spec.name!r}: no expected layout for kind {spec.kind!r}; add one here")
+
+
+def _options(spec: tasks.TaskSpec, extended: bool) -> RunOptions:
+    remote = kubeflow.RemoteHome(ROOT)
+    tune = extended and spec.kind == "supervised"
+    return RunOptions(input_dir=remote.data_dir(spec.name), tune=tune, warm_start=extended)
+
+
 def _case_id(case) -> str:
-    task, key, tune = case
-    return f"{task}-{key}" + ("-tune" if tune else "")
+    task, key, extended = case
+    return f"{task}-{key}" + ("-extended" if extended else "")
 
 
 def _training(key: str) -> placement.Placement | None:
@@ -96,11 +117,9 @@ def _cli_state():
 # ---- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    """A home with one bring-your-own-CSV task: a string feature and a numeric label."""
-    root = tmp_path_factory.mktemp("kfx_home")
-    rng = np.random.default_rng(7)
+def _write_csv(path: Path, seed: int = 7) -> Path:
+    """A small user CSV: a string feature, a numeric feature, a numeric (regression) label."""
+    rng = np.random.default_rng(seed)
     rows = 60
     frame = pd.DataFrame(
         {
@@ -109,8 +128,15 @@ def home(tmp_path_factory) -> Path:
             "price": rng.uniform(5.0, 50.0, rows).round(3),
         }
     )
-    source = tmp_path_factory.mktemp("src") / "shop.csv"
-    frame.to_csv(source, index=False)
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    """A home with one bring-your-own-CSV task: a string feature and a numeric label."""
+    root = tmp_path_factory.mktemp("kfx_home")
+    source = _write_csv(tmp_path_factory.mktemp("src") / "shop.csv")
     spec = tasks.register_csv(Home(root), source, "price", name=CSV_TASK)
     assert spec.schema is None and spec.problem == "regression"
     return root
@@ -120,38 +146,41 @@ def home(tmp_path_factory) -> Path:
 def specs(home) -> dict[str, tasks.TaskSpec]:
     """Every registered task of the home, by name."""
     found = {spec.name: spec for spec in tasks.all_tasks(Home(home))}
-    assert set(TASKS) <= set(found), found
+    assert set(found) == set(TASKS), found
     return found
 
 
 @pytest.fixture(scope="module")
 def compiled(specs, tmp_path_factory):
-    """compiled(task, key, tune) → path of the package written from `compile_pipeline`."""
+    """compiled(task, key, extended) → path of the package written from `compile_pipeline`."""
     out = tmp_path_factory.mktemp("api")
     cache: dict[tuple, Path] = {}
 
-    def get(task: str, key: str, tune: bool) -> Path:
-        if (task, key, tune) not in cache:
-            remote = kubeflow.RemoteHome(ROOT)
-            opts = RunOptions(input_dir=remote.data_dir(task), tune=tune, warm_start=tune)
-            documents = kubeflow.compile_pipeline(specs[task], opts, IMAGE, ROOT, _training(key))
-            path = out / f"{_case_id((task, key, tune))}.yaml"
-            cache[(task, key, tune)] = kubeflow.write(documents, path)
-        return cache[(task, key, tune)]
+    def get(task: str, key: str, extended: bool) -> Path:
+        case = (task, key, extended)
+        if case not in cache:
+            spec = specs[task]
+            opts = _options(spec, extended)
+            documents = kubeflow.compile_pipeline(spec, opts, IMAGE, ROOT, _training(key))
+            cache[case] = kubeflow.write(documents, out / f"{_case_id(case)}.yaml")
+        return cache[case]
 
     return get
 
 
 @pytest.fixture(scope="module")
 def cli_compiled(home, tmp_path_factory):
-    """cli_compiled(task, key, tune) → (result, path) of `kfx compile TASK --image IMAGE -o`."""
+    """cli_compiled(task, key, extended) → (result, path) of `kfx compile TASK --image IMG -o`."""
     out = tmp_path_factory.mktemp("cli")
     cache: dict[tuple, tuple] = {}
 
-    def get(task: str, key: str, tune: bool):
-        if (task, key, tune) not in cache:
-            path = out / f"{_case_id((task, key, tune))}.yaml"
-            flags = [*PLACEMENTS[key][0], *(("--tune", "--warm-start") if tune else ())]
+    def get(task: str, key: str, extended: bool):
+        case = (task, key, extended)
+        if case not in cache:
+            path = out / f"{_case_id(case)}.yaml"
+            flags = [*PLACEMENTS[key][0]]
+            if extended:
+                flags += ["--warm-start", *(("--tune",) if KINDS[task] == "supervised" else ())]
             with pytest.MonkeyPatch.context() as patch, _cli_state():
                 patch.delenv("KFX_IMAGE", raising=False)
                 patch.delenv("KFX_PIPELINE_ROOT", raising=False)
@@ -167,8 +196,8 @@ def cli_compiled(home, tmp_path_factory):
                     str(path),
                     *flags,
                 )
-            cache[(task, key, tune)] = (result, path)
-        return cache[(task, key, tune)]
+            cache[case] = (result, path)
+        return cache[case]
 
     return get
 
@@ -200,7 +229,8 @@ class Package:
             for label, config in kubernetes["deploymentSpec"]["executors"].items()
         }
 
-    def deployment(self) -> pipeline_spec_pb2.PipelineDeploymentConfig:
+    @functools.cached_property
+    def deployment_config(self) -> pipeline_spec_pb2.PipelineDeploymentConfig:
         config = pipeline_spec_pb2.PipelineDeploymentConfig()
         json_format.ParseDict(self.raw_spec["deploymentSpec"], config, ignore_unknown_fields=False)
         return config
@@ -211,16 +241,28 @@ class Package:
         return self.spec.components[component].executor_label
 
     def container(self, task_id: str):
-        executor = self.deployment().executors[self.label_of(task_id)]
+        executor = self.deployment_config.executors[self.label_of(task_id)]
         assert executor.WhichOneof("spec") == "container", task_id
         return executor.container
 
     def container_labels(self) -> set[str]:
         return {
             label
-            for label, executor in self.deployment().executors.items()
+            for label, executor in self.deployment_config.executors.items()
             if executor.WhichOneof("spec") == "container"
         }
+
+
+@functools.cache
+def _package(path: Path) -> Package:
+    """One parse per compiled file (read-only: tests share it)."""
+    return Package(path)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_packages():
+    yield
+    _package.cache_clear()
 
 
 def _selector(config) -> dict[str, str]:
@@ -239,23 +281,15 @@ def _component_ids(package: Package) -> set[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_package_has_two_documents_that_parse_as_kfp_protos(compiled, case):
-    package = Package(compiled(*case))
-    task, _, tune = case
-    assert package.spec.pipeline_info.name == task
+def test_package_has_two_documents_that_parse_as_kfp_protos(compiled, specs, case):
+    package = _package(compiled(*case))
+    task, _, extended = case
+    name = package.spec.pipeline_info.name
+    assert re.fullmatch(KFP_PIPELINE_NAME, name), name
+    assert name.replace("-", "_") == task.lower().replace("-", "_")
     assert package.spec.schema_version == "2.1.0"
     assert package.platform, "no KubernetesExecutorConfig at all"
-    expected = {
-        "CsvExampleGen",
-        "StatisticsGen",
-        SCHEMA_COMPONENT[task],
-        "ExampleValidator",
-        "AnomalyGate",
-        "Transform",
-        "Trainer",
-        "Evaluator",
-        "Pusher",
-    } | ({"Tuner"} if tune else set())
+    expected = {c for group in _layout(specs[task], extended).values() for c in group}
     containers = {i for i in _component_ids(package) if not i.startswith(RESOLVER_PREFIXES)}
     assert containers == expected
 
@@ -281,7 +315,7 @@ def test_kfp_client_reader_accepts_the_package(compiled, case):
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_every_container_executor_has_a_kubernetes_config(compiled, case):
-    package = Package(compiled(*case))
+    package = _package(compiled(*case))
     assert set(package.platform) == package.container_labels()
     for label in package.platform:
         assert _selector(package.platform[label]), f"{label}: empty node selector"
@@ -289,84 +323,67 @@ def test_every_container_executor_has_a_kubernetes_config(compiled, case):
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_image_in_every_container_executor(compiled, case):
-    package = Package(compiled(*case))
-    executors = package.deployment().executors
+    package = _package(compiled(*case))
+    executors = package.deployment_config.executors
     for label in package.container_labels():
         assert executors[label].container.image == IMAGE, label
 
 
-@pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_data_components_on_the_cpu_pool_with_data_limits(compiled, case):
-    package = Package(compiled(*case))
-    for component in DATA_COMPONENTS:
-        config = package.platform[package.label_of(component)]
-        assert _selector(config) == CPU_SELECTOR, component
-        assert _tolerations(config) == [], component
-        if component == "CsvExampleGen":
-            continue  # its resources: test_example_gen_gets_the_data_limits (a known bug)
-        resources = package.container(component).resources
-        assert (resources.cpu_limit, resources.memory_limit) == (
-            placement.DATA.cpu,
-            placement.DATA.memory_gb,
-        ), component
-        assert not resources.HasField("accelerator"), component
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipelines/kubeflow.py calls with_platform_config on CsvExampleGen, but TFX's "
-    "KubeflowV2 step builder (_build_file_based_example_gen_spec) ignores platform_config for "
-    "FileBasedExampleGen, so the compiled CsvExampleGen container has no resources (no CPU/memory "
-    "limits); kfx does not add them another way",
-)
-@pytest.mark.parametrize("case", [("penguin", "default", False)], ids=_case_id)
-def test_example_gen_gets_the_data_limits(compiled, case):
-    resources = Package(compiled(*case)).container("CsvExampleGen").resources
-    assert (resources.cpu_limit, resources.memory_limit) == (
-        placement.DATA.cpu,
-        placement.DATA.memory_gb,
-    )
-
-
-@pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_light_components_on_the_cpu_pool_with_light_limits(compiled, case):
-    package = Package(compiled(*case))
-    for component in (SCHEMA_COMPONENT[case[0]], *LIGHT_COMPONENTS):
+def _check_cpu_pool(package: Package, components, limits: placement.Placement) -> None:
+    for component in components:
         config = package.platform[package.label_of(component)]
         assert _selector(config) == CPU_SELECTOR, component
         assert _tolerations(config) == [], component
         resources = package.container(component).resources
         assert (resources.cpu_limit, resources.memory_limit) == (
-            placement.LIGHT.cpu,
-            placement.LIGHT.memory_gb,
+            limits.cpu,
+            limits.memory_gb,
         ), component
         assert not resources.HasField("accelerator"), component
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_data_components_on_the_cpu_pool_with_data_limits(compiled, specs, case):
+    # CsvExampleGen included: TFX drops its platform_config, so kfx must add the limits itself.
+    data = _layout(specs[case[0]], case[2])["data"]
+    _check_cpu_pool(_package(compiled(*case)), data, placement.DATA)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_light_components_on_the_cpu_pool_with_light_limits(compiled, specs, case):
+    light = _layout(specs[case[0]], case[2])["light"]
+    _check_cpu_pool(_package(compiled(*case)), light, placement.LIGHT)
+
+
+def _training_cases():
+    for case in CASES:
+        yield pytest.param(case, id=_case_id(case))
+
+
+@pytest.mark.parametrize("case", _training_cases())
 def test_training_components_follow_the_training_placement(compiled, specs, case):
-    task, key, tune = case
-    package = Package(compiled(*case))
-    training = ["Trainer", "Tuner"] if tune else ["Trainer"]
-    assert ("Tuner" in _component_ids(package)) is tune
+    task, key, extended = case
+    package = _package(compiled(*case))
+    training = _layout(specs[task], extended)["training"]
+    assert ("Tuner" in _component_ids(package)) is ("Tuner" in training)
     for component in training:
         config = package.platform[package.label_of(component)]
         resources = package.container(component).resources
         if key == "default":
             assert specs[task].placement == "cpu"
             profile = placement.PROFILES["cpu"]
+            assert (profile.cpu, profile.memory_gb) == (7.0, 24.0)
             assert _selector(config) == CPU_SELECTOR, component
             assert _tolerations(config) == [], component
             assert not resources.HasField("accelerator"), component
-            assert (resources.cpu_limit, resources.memory_limit) == (7.0, 24.0)
-            assert (profile.cpu, profile.memory_gb) == (7.0, 24.0)
+            assert (resources.cpu_limit, resources.memory_limit) == (7.0, 24.0), component
         elif key == "gpu":
             assert _selector(config) == GPU_SELECTOR, component
             assert _tolerations(config) == [GPU_TOLERATION], component
             assert (resources.accelerator.type, resources.accelerator.count) == (
                 "nvidia.com/gpu",
                 2,
-            )
+            ), component
             assert resources.cpu_limit == placement.gpu().cpu
             assert resources.memory_limit == placement.gpu().memory_gb
         else:
@@ -375,7 +392,7 @@ def test_training_components_follow_the_training_placement(compiled, specs, case
             assert (resources.accelerator.type, resources.accelerator.count) == (
                 "google.com/tpu",
                 4,
-            )
+            ), component
             assert resources.cpu_limit == placement.tpu().cpu
             assert resources.memory_limit == placement.tpu().memory_gb
     # Nothing else lands on an accelerator pool.
@@ -387,8 +404,8 @@ def test_training_components_follow_the_training_placement(compiled, specs, case
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_resolvers_have_no_container_and_no_platform_entry(compiled, case):
-    package = Package(compiled(*case))
-    executors = package.deployment().executors
+    package = _package(compiled(*case))
+    executors = package.deployment_config.executors
     resolvers = [i for i in _component_ids(package) if i.startswith(RESOLVER_PREFIXES)]
     expected = 4 if case[2] else 2  # two resolver tasks per LatestBlessedModelStrategy
     assert len(resolvers) == expected, resolvers
@@ -406,14 +423,14 @@ def test_resolvers_have_no_container_and_no_platform_entry(compiled, case):
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_pipeline_root_is_under_the_given_root(compiled, case):
-    package = Package(compiled(*case))
+    package = _package(compiled(*case))
     assert package.spec.default_pipeline_root.startswith(ROOT + "/")
     assert package.spec.default_pipeline_root == f"{ROOT}/pipelines/{case[0]}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.parametrize("case", SUPERVISED_CASES, ids=_case_id)
 def test_example_gen_reads_the_remote_data_spans(compiled, case):
-    package = Package(compiled(*case))
+    package = _package(compiled(*case))
     parameters = package.spec.root.dag.tasks["CsvExampleGen"].inputs.parameters
     input_base = parameters["input_base"].runtime_value.constant.string_value
     assert input_base == f"{ROOT}/data/{case[0]}"
@@ -424,8 +441,8 @@ def test_example_gen_reads_the_remote_data_spans(compiled, case):
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_baseline_resolver_is_latest_blessed_model(compiled, case):
-    package = Package(compiled(*case))
-    executors = package.deployment().executors
+    package = _package(compiled(*case))
+    executors = package.deployment_config.executors
     blessing = executors[package.label_of("baseline_model_resolver-model-blessing-resolver")]
     query = blessing.resolver.output_artifact_queries["model_blessing"].filter
     assert 'schema_title="tfx.ModelBlessing"' in query
@@ -436,7 +453,8 @@ def test_baseline_resolver_is_latest_blessed_model(compiled, case):
     resolver_task = package.spec.root.dag.tasks["baseline_model_resolver-model-resolver"]
     upstream = resolver_task.inputs.artifacts["input"].task_output_artifact
     assert upstream.producer_task == "baseline_model_resolver-model-blessing-resolver"
-    baseline = package.spec.root.dag.tasks["Evaluator"].inputs.artifacts["baseline_model"]
+    evaluator = "PolicyEvaluator" if KINDS[case[0]] == "rl" else "Evaluator"
+    baseline = package.spec.root.dag.tasks[evaluator].inputs.artifacts["baseline_model"]
     assert baseline.task_output_artifact.producer_task == "baseline_model_resolver-model-resolver"
 
 
@@ -448,9 +466,10 @@ def test_cli_compile_writes_the_same_package(cli_compiled, compiled, case):
     result, path = cli_compiled(*case)
     assert result.code == 0, result.err
     assert result.out.strip().splitlines()[-1] == str(path)
-    assert f"upload the data to {ROOT}/data/{case[0]}/span-N/" in result.err
+    hint = f"upload the data to {ROOT}/data/{case[0]}/span-N/"
+    assert (hint in result.err) == (KINDS[case[0]] != "rl")  # RL tasks have no data to upload
     package = Package(path)
-    assert package.documents == Package(compiled(*case)).documents
+    assert package.documents == _package(compiled(*case)).documents
 
 
 @pytest.mark.parametrize("case", CLI_CASES, ids=_case_id)
@@ -459,15 +478,38 @@ def test_cli_package_passes_the_kfp_reader(cli_compiled, case):
 
     _, path = cli_compiled(*case)
     doc = client._extract_pipeline_yaml(str(path))
-    assert doc.pipeline_spec.pipeline_info.name == case[0]
+    package = Package(path)
+    assert doc.pipeline_spec == package.spec
     executors = doc.platform_spec.platforms["kubernetes"].deployment_spec.executors
-    trainer = Package(path).label_of("Trainer")
+    trainer = package.label_of("RLTrainer" if KINDS[case[0]] == "rl" else "Trainer")
     config = json_format.ParseDict(
         json_format.MessageToDict(executors[trainer]),
         kubernetes_executor_config_pb2.KubernetesExecutorConfig(),
     )
     expected = {"default": CPU_SELECTOR, "gpu": GPU_SELECTOR, "tpu": TPU_SELECTOR}[case[1]]
     assert _selector(config) == expected
+
+
+def test_cli_compile_csv_task_named_after_a_file_with_a_dash(tmp_path, cli_env):
+    """register_csv names house-prices.csv 'house_prices'; KFP names take no '_' (was a crash)."""
+    home = tmp_path / "home"
+    spec = tasks.register_csv(Home(home), _write_csv(tmp_path / "house-prices.csv"), "price")
+    assert spec.name == "house_prices"
+    out = tmp_path / "house.yaml"
+    result = kfx(
+        home, "compile", spec.name, "--image", IMAGE, "-o", str(out), "--pipeline-root", ROOT
+    )
+    assert result.code == 0, result.err
+    package = Package(out)
+    assert package.spec.pipeline_info.name == "house-prices"
+    assert package.spec.default_pipeline_root == f"{ROOT}/pipelines/house_prices"
+    parameters = package.spec.root.dag.tasks["CsvExampleGen"].inputs.parameters
+    assert parameters["input_base"].runtime_value.constant.string_value == (
+        f"{ROOT}/data/house_prices"
+    )
+    from kfp.client import client
+
+    assert client._extract_pipeline_yaml(str(out)).pipeline_spec == package.spec
 
 
 @pytest.fixture
@@ -507,8 +549,16 @@ def test_cli_compile_reads_the_pipeline_root_from_the_environment(tmp_path, cli_
         (("--image", IMAGE, "--accelerator", "a:1", "--tpu", "v5e:4"), "not both"),
         (("--image", IMAGE, "--tpu", "v9:4"), "version must be one of"),
         (("--image", IMAGE, "--tpu", "v5e:3"), "chips must be one of"),
+        (("--image", IMAGE, "--accelerator", "nvidia-tesla-t4:0"), "--accelerator"),
     ],
-    ids=["no-image", "bad-accelerator", "accelerator-and-tpu", "bad-tpu-version", "bad-chips"],
+    ids=[
+        "no-image",
+        "bad-accelerator",
+        "accelerator-and-tpu",
+        "bad-tpu-version",
+        "bad-chips",
+        "zero-gpus",
+    ],
 )
 def test_cli_compile_usage_errors(tmp_path, cli_env, flags, message):
     out = tmp_path / "out.yaml"
@@ -552,14 +602,9 @@ def test_parse_accelerator_rejects(text):
         placement.parse_accelerator(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="placement.parse_accelerator('nvidia-tesla-t4:0') returns a GPU placement with "
-    "accelerator_count=0 (GPU node selector and toleration but no GPU requested) instead of "
-    "raising ValueError; `kfx compile --accelerator nvidia-tesla-t4:0` exits 0",
-)
 def test_parse_accelerator_rejects_zero_gpus():
-    with pytest.raises(ValueError):
+    """A GPU placement without a GPU used to be accepted (count 0)."""
+    with pytest.raises(ValueError, match="--accelerator 'nvidia-tesla-t4:0'"):
         placement.parse_accelerator("nvidia-tesla-t4:0")
 
 

@@ -145,7 +145,7 @@ def test_compile_ir_binds_run_id(penguin, home, tmp_path):
 
 
 def test_local_create_pipeline_unknown_kind(penguin, home, tmp_path):
-    spec = dataclasses.replace(penguin, kind="rl")
+    spec = dataclasses.replace(penguin, kind="generative")
     with pytest.raises(ValueError, match="no pipeline factory"):
         local.create_pipeline(spec, home, RunOptions(input_dir=tmp_path))
 

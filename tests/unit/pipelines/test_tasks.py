@@ -117,7 +117,7 @@ def test_registered_task_persists(home, tmp_path):
     assert saved["label"] == "kind"
     assert tasks.get("fl", home) == spec
     names = [s.name for s in tasks.all_tasks(home)]
-    assert names == ["penguin", "fl"]
+    assert names == [*tasks.BUILTIN, "fl"]  # built-in tasks first, then the home's
 
 
 def test_reregister_with_other_label_fails(home, tmp_path):

@@ -1,0 +1,88 @@
+"""Seeded gymnasium environments and greedy evaluation on fixed seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gymnasium as gym
+import numpy as np
+
+
+def make_env(env_id: str, seed: int) -> gym.Env:
+    """One environment whose action and observation spaces are seeded with `seed`.
+
+    The environment's own randomness is seeded by the first `reset(seed=...)`, which the
+    caller does (vector environments do it in their own `reset(seed=...)`).
+
+    Raises:
+        ValueError: The action space is not `Discrete` (a Q-network needs one output per action).
+
+    """
+    env = gym.make(env_id)
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        env.close()
+        raise ValueError(f"{env_id} has action space {env.action_space}; DQN needs Discrete")
+    env.action_space.seed(seed)
+    env.observation_space.seed(seed)
+    return env
+
+
+def make_vec_env(env_id: str, num_envs: int, seed: int) -> gym.vector.SyncVectorEnv:
+    """`num_envs` copies stepped in lock-step; sub-environment i uses seed `seed + i`.
+
+    Uses same-step autoreset: when an episode ends, `step` returns the first observation of
+    the next episode and puts the true final observation in `infos["final_obs"]`.
+    """
+    return gym.vector.SyncVectorEnv(
+        [lambda i=i: make_env(env_id, seed + i) for i in range(num_envs)],
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+    )
+
+
+def env_spec(env_id: str) -> tuple[tuple[int, ...], int]:
+    """(observation shape, number of actions) of `env_id`."""
+    env = make_env(env_id, 0)
+    try:
+        return tuple(env.observation_space.shape), int(env.action_space.n)
+    finally:
+        env.close()
+
+
+def evaluate(
+    policy_fn: Callable[[np.ndarray], np.ndarray], env_id: str, episodes: int, seed: int
+) -> np.ndarray:
+    """Plays `episodes` episodes with `policy_fn`, episode i reset with seed `seed + i`.
+
+    All episodes run side by side, so `policy_fn` is called once per time step on a batch of
+    the observations of the episodes still running. A deterministic (greedy) policy therefore
+    gives the same returns on every call.
+
+    Args:
+        policy_fn: Maps float32 observations [batch, *obs_shape] to integer actions [batch].
+        env_id: A gymnasium environment id with a discrete action space.
+        episodes: Number of episodes.
+        seed: Seed of the first episode.
+
+    Returns:
+        The undiscounted return of each episode, float64 [episodes], in seed order.
+
+    """
+    envs = [make_env(env_id, seed + i) for i in range(episodes)]
+    obs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
+    returns = np.zeros(episodes, dtype=np.float64)
+    running = list(range(episodes))
+    try:
+        while running:
+            batch = np.stack([obs[i] for i in running]).astype(np.float32)
+            actions = np.asarray(policy_fn(batch)).reshape(-1)
+            still = []
+            for i, action in zip(running, actions, strict=True):
+                obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
+                returns[i] += float(reward)
+                if not (terminated or truncated):
+                    still.append(i)
+            running = still
+    finally:
+        for env in envs:
+            env.close()
+    return returns
