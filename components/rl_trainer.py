@@ -50,7 +50,7 @@ def RLTrainer(  # noqa: N802 (TFX component names are classes)
     os.makedirs(os.path.join(serving_dir, "assets.extra"), exist_ok=True)
     with open(os.path.join(serving_dir, MANIFEST), "w") as handle:
         json.dump(manifest, handle, indent=2)
-    summary = dict(result.summary(), warm_started_from=start)
+    summary = dict(result.summary, warm_started_from=start)
     os.makedirs(model_run.uri, exist_ok=True)
     with open(os.path.join(model_run.uri, SUMMARY_FILE), "w") as handle:
         json.dump(summary, handle, indent=2)

@@ -36,6 +36,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--threshold", type=float, help="Evaluator threshold for the gating metric")
     run.add_argument("--runner", choices=("local", "beam"), default="local")
     run.add_argument("--no-cache", action="store_true", help="re-run every component")
+    run.add_argument(
+        "--env",
+        metavar="ENV_ID",
+        help="RL tasks: another discrete-action gymnasium env, e.g. Acrobot-v1",
+    )
+    run.add_argument(
+        "--eval-episodes",
+        type=_positive,
+        metavar="N",
+        help="RL tasks: greedy evaluation episodes (default 100)",
+    )
     run.add_argument("--json", action="store_true", help="last stdout line: a JSON summary")
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam/TF logs")
     run.set_defaults(func=cmd_run)
@@ -332,6 +343,9 @@ def cmd_run(args) -> int:
         name = args.name or tasks.feature_name(Path(args.data).stem).lower()
         before = tasks.spans(home.data_dir(name))
         spec = tasks.register_csv(home, args.data, args.label, args.name, args.threshold)
+    elif args.task and args.env:
+        spec = tasks.for_env(home, tasks.get(args.task, home), args.env, args.threshold)
+        before = []
     elif args.task:
         spec = tasks.get(args.task, home).with_threshold(args.threshold)
         before = tasks.spans(home.data_dir(spec.name))
@@ -349,7 +363,10 @@ def cmd_run(args) -> int:
         raise TaskError(f"--tune applies to supervised tasks; {spec.name!r} is {spec.kind}")
     from pipelines import local, metadata
 
-    opts = _run_options(args, spec, input_dir, enable_cache=not args.no_cache)
+    opts = dataclasses.replace(
+        _run_options(args, spec, input_dir, enable_cache=not args.no_cache),
+        eval_episodes=args.eval_episodes,
+    )
     started = time.monotonic()
     run_id = local.new_run_id()
     progress = console.Progress(home, spec.name, run_id)

@@ -266,6 +266,40 @@ def freeze_schema(home: Home, spec: TaskSpec, schema_file: Path) -> TaskSpec:
     return frozen
 
 
+def for_env(home: Home, spec: TaskSpec, env_id: str, threshold: float | None = None) -> TaskSpec:
+    """An RL task on another gymnasium env, registered in the home as `TASK-ENV`.
+
+    A separate task (e.g. `cartpole_dqn-acrobot-v1`) keeps its models from ever meeting the
+    original env's as baselines. The gate defaults to the env's own `reward_threshold`
+    (Acrobot-v1: -100).
+    """
+    import gymnasium
+
+    if spec.kind != "rl":
+        raise TaskError(f"--env applies to RL tasks; {spec.name!r} is {spec.kind}")
+    if env_id == spec.custom_config.get("env_id"):
+        return spec.with_threshold(threshold)
+    try:
+        env_spec = gymnasium.spec(env_id)
+    except gymnasium.error.Error as err:
+        raise TaskError(f"--env {env_id}: {err}; see gymnasium.envs.registry") from None
+    gate = threshold if threshold is not None else env_spec.reward_threshold
+    if gate is None:
+        raise TaskError(f"--env {env_id} has no reward_threshold; give one with --threshold")
+    derived = dataclasses.replace(
+        spec,
+        name=f"{spec.name}-{env_id.lower().replace('/', '-').replace('_', '-')}",
+        dataset=f"gymnasium {env_id} (simulated)",
+        threshold=float(gate),
+        custom_config={**spec.custom_config, "env_id": env_id, "target_return": float(gate)},
+    )
+    home.tasks_dir.mkdir(parents=True, exist_ok=True)
+    (home.tasks_dir / f"{derived.name}.json").write_text(
+        json.dumps(dataclasses.asdict(derived), indent=2)
+    )
+    return derived
+
+
 def _infer_problem(label) -> tuple[str, float]:
     """Classification or regression, and a default threshold: beat the trivial predictor.
 

@@ -25,7 +25,11 @@ def override(hp: T, values: Mapping[str, Any] | None) -> T:
             raise ValueError(f"unknown hyper-parameter {key!r}; known: {', '.join(sorted(fields))}")
         kind = type(getattr(hp, key))
         try:
-            if kind is bool and isinstance(value, str):
+            if kind is tuple and isinstance(value, str):  # --set hidden=256,256
+                changes[key] = tuple(int(v) for v in value.split(","))
+            elif kind is tuple:
+                changes[key] = tuple(value)
+            elif kind is bool and isinstance(value, str):
                 if value.lower() not in ("true", "false", "1", "0"):
                     raise ValueError(value)
                 changes[key] = value.lower() in ("true", "1")

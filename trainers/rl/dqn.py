@@ -155,11 +155,14 @@ class Learner(tf.Module):
         self.optimizer = tf.keras.optimizers.Adam(params.learning_rate)
         self.updates = tf.Variable(0, dtype=tf.int64, trainable=False, name="updates")
         obs = tf.TensorSpec([None, obs_dim], tf.float32)
-        self.greedy = tf.function(self._greedy, input_signature=[obs])
+        # autograph=False: nothing here needs it, and it would transpile tf_keras on each trace.
+        self.greedy = tf.function(self._greedy, input_signature=[obs], autograph=False)
         many_obs = tf.TensorSpec([None, None, obs_dim], tf.float32)  # [steps, batch, obs_dim]
         many = [tf.TensorSpec([None, None], t) for t in (tf.int64, tf.float32, tf.float32)]
         self.update = tf.function(
-            self._update, input_signature=[many_obs, many[0], many_obs, *many[1:]]
+            self._update,
+            input_signature=[many_obs, many[0], many_obs, *many[1:]],
+            autograph=False,
         )
 
     def _greedy(self, observations):
@@ -183,19 +186,27 @@ class Learner(tf.Module):
             grads, _ = tf.clip_by_global_norm(grads, p.max_grad_norm)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         self.updates.assign_add(1)
-        if self.updates % p.target_network_frequency == 0:
+
+        def sync():
             sync_target(self.target.variables, self.online.variables, p.tau)
+            return tf.constant(True)
+
+        due = tf.equal(self.updates % p.target_network_frequency, 0)
+        tf.cond(due, sync, lambda: tf.constant(False))
         return loss, tf.reduce_mean(q)
 
     def _update(self, obs, actions, next_obs, rewards, dones):
-        """`len(obs)` gradient steps, batch g from `obs[g]`...; returns mean loss and mean Q."""
-        total_loss, total_q = tf.constant(0.0), tf.constant(0.0)
+        """`len(obs)` gradient steps, step g on batch `obs[g]`, ...; returns mean loss and Q."""
         n = tf.shape(obs)[0]
-        for g in tf.range(n):
+
+        def body(g, total_loss, total_q):
             loss, q = self._gradient_step(obs[g], actions[g], next_obs[g], rewards[g], dones[g])
-            total_loss += loss
-            total_q += q
-        return total_loss / tf.cast(n, tf.float32), total_q / tf.cast(n, tf.float32)
+            return g + 1, total_loss + loss, total_q + q
+
+        zero = tf.constant(0.0)
+        _, loss, q = tf.while_loop(lambda g, *_: g < n, body, (tf.constant(0), zero, zero))
+        n = tf.cast(n, tf.float32)
+        return loss / n, q / n
 
 
 def seed_everything(seed: int) -> None:

@@ -32,7 +32,7 @@ def save_policy(model: tf.keras.Model, path: str, obs_dim: int | str | None = No
         obs_dim = int(model.input_shape[-1])
     spec = tf.TensorSpec([None, obs_dim], tf.float32, name="observations")
 
-    @tf.function(input_signature=[spec])
+    @tf.function(input_signature=[spec], autograph=False)  # no tf_keras transpiling
     def serve(observations):
         q_values = model(observations, training=False)
         return {"action": tf.argmax(q_values, axis=1, output_type=tf.int64), "q_values": q_values}
