@@ -40,6 +40,7 @@ def run_seed(seed: int, overrides: dict, episodes: int, eval_seed: int, log_dir:
     return {
         "seed": seed,
         "steps_to_475": result.steps_to_target,
+        "first_eval_475": next((s for s, m in result.history if m >= GOAL_RETURN), None),
         "env_steps": result.env_steps,
         "wall_s": round(result.wall_s, 1),
         "best_eval": result.best_return,

@@ -43,7 +43,7 @@ class DQNParams:
     """Discount factor."""
     tau: float = 1.0
     """Target network update rate: 1.0 copies the online weights, less is Polyak averaging."""
-    target_network_frequency: int = 10
+    target_network_frequency: int = 64
     """Gradient steps between target network updates."""
     batch_size: int = 64
     """Transitions per gradient step."""
@@ -69,14 +69,17 @@ class DQNParams:
     """Widths of the Q-network's hidden layers."""
     seed: int = 0
     """Seed of weights, exploration, replay sampling and the training environments."""
-    eval_every: int = 2_000
+    eval_every: int = 1_000
     """Environment steps between greedy evaluations (one more runs at the end)."""
-    eval_episodes: int = 20
+    eval_episodes: int = 50
     """Episodes per evaluation; early stopping needs at least MIN_STOP_EPISODES."""
     eval_seed: int = 1_000
     """Evaluation episode i is reset with seed `eval_seed + i` (fixed, so comparisons pair)."""
     target_return: float = 475.0
-    """Mean evaluation return that stops training early (CartPole-v1's 'solved' level)."""
+    """Evaluation return that stops training early (CartPole-v1's 'solved' level)."""
+    stop_margin_se: float = 2.0
+    """Training stops once an evaluation's mean minus this many standard errors of the mean
+    reaches `target_return` (0: the plain mean), so a lucky evaluation does not stop it."""
 
 
 @dataclasses.dataclass
@@ -88,7 +91,7 @@ class TrainResult:
     env_id: str
     """Environment the network was trained on."""
     steps_to_target: int | None
-    """Environment steps done when an evaluation first reached the target (None if never)."""
+    """Environment steps done when an evaluation reached the target and stopped training."""
     history: list[tuple[int, float]]
     """(environment steps, mean evaluation return) of every evaluation."""
     wall_s: float
@@ -343,5 +346,7 @@ class _Evaluations:
         if mean > self.best_return:
             self.best_return, self.best_step = mean, step
             self.best_weights = self.learner.online.get_weights()
-        if mean >= p.target_return and p.eval_episodes >= MIN_STOP_EPISODES:
+        standard_error = returns.std(ddof=1) / np.sqrt(len(returns)) if len(returns) > 1 else 0.0
+        lower = mean - p.stop_margin_se * standard_error
+        if lower >= p.target_return and len(returns) >= MIN_STOP_EPISODES:
             self.steps_to_target = step
