@@ -19,7 +19,6 @@ from tfx.dsl.component.experimental.annotations import (
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types.standard_artifacts import Model, ModelBlessing, ModelEvaluation
 
-SERVING_DIR = "Format-Serving"
 RETURNS_FILE = "returns.json"
 NOISE_SE = 2.0  # "worse beyond noise": more than this many standard errors below the baseline
 
@@ -52,10 +51,12 @@ def PolicyEvaluator(  # noqa: N802 (TFX component names are classes)
     baseline_model: InputArtifact[Model] = None,
 ) -> None:
     """Evaluates candidate (and baseline) greedily and writes returns and the blessing."""
+    from tfx.utils import path_utils
+
     from trainers.rl import envs, export
 
     def returns(artifact):
-        policy = export.load_policy(os.path.join(artifact.uri, SERVING_DIR))
+        policy = export.load_policy(path_utils.serving_model_dir(artifact.uri))
         return envs.evaluate(policy, env_id, episodes, seed).tolist()
 
     candidate = returns(model)

@@ -18,9 +18,7 @@ from tfx.dsl.component.experimental.annotations import (
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types.standard_artifacts import Model, ModelRun
 
-SERVING_DIR = "Format-Serving"  # where Pusher and the policy evaluator look (TFX convention)
 SUMMARY_FILE = "summary.json"
-MANIFEST = os.path.join("assets.extra", "kfx.json")  # same place as supervised models
 
 
 # The RL pipeline calls this.
@@ -33,12 +31,15 @@ def RLTrainer(  # noqa: N802 (TFX component names are classes)
     base_model: InputArtifact[Model] = None,
 ) -> None:
     """Runs `trainer_module.train_policy` and exports the policy with its summary."""
+    from tfx.utils import path_utils
+
+    from trainers.common.signatures import MANIFEST
     from trainers.rl import envs, export
 
     module = importlib.import_module(trainer_module)
-    start = os.path.join(base_model.uri, SERVING_DIR) if base_model is not None else None
+    start = path_utils.serving_model_dir(base_model.uri) if base_model is not None else None
     result = module.train_policy(json.loads(config), model_run.uri, start)
-    serving_dir = os.path.join(model.uri, SERVING_DIR)
+    serving_dir = path_utils.serving_model_dir(model.uri)  # where Pusher looks
     obs_shape, n_actions = envs.env_spec(result.env_id)
     export.save_policy(result.model, serving_dir, obs_shape[0])
     manifest = {  # what `kfx predict` needs: one CSV column per observation component

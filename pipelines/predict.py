@@ -10,7 +10,6 @@ from pipelines import metadata
 from pipelines.home import Home
 from pipelines.tasks import TaskError, TaskSpec, feature_name
 
-MANIFEST = Path("assets.extra") / "kfx.json"  # written by trainers.common.signatures.export
 BATCH = 1024  # examples per signature call
 
 
@@ -94,6 +93,8 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
             f"task {spec.name!r} has no pushed model in {home.root}; "
             f"run `kfx run {spec.name}` first"
         )
+    from trainers.common.signatures import MANIFEST
+
     manifest = json.loads((model_dir / MANIFEST).read_text())
     frame = load_rows(input_csv)
     if manifest.get("kind") == "policy":
