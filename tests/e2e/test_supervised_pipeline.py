@@ -182,3 +182,12 @@ def test_tfrecord_input_uses_import_example_gen(tmp_path):
     assert got.pop("ImportExampleGen") == "complete" and "CsvExampleGen" not in got
     assert set(got.values()) == {"complete"}
     assert serving_versions(home.root, "penguin")
+
+
+def test_direct_runner_multi_processing_workers(tmp_path):
+    """--beam-workers 2: the Beam components run in DirectRunner's multi_processing mode."""
+    result = kfx(tmp_path, "run", "penguin", "--beam-workers", "2", "--train-steps", "20", "--json")
+    assert result.code == 0, result.err
+    assert states(tmp_path, "penguin", result.json["run_id"]) == {c: "complete" for c in COMPONENTS}
+    log = next(Home.resolve(tmp_path).logs_dir().glob("penguin-*.log")).read_text()
+    assert "direct_running_mode=multi_processing" in log and "direct_num_workers=2" in log
