@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from report import cpu_model, write_section  # tests/bench, the script's folder
+
 ROOT = Path(__file__).resolve().parents[2]
 KFX = str(Path(sys.executable).with_name("kfx"))
 BEGIN, END = "<!-- bench:penguin:begin -->", "<!-- bench:penguin:end -->"
@@ -40,16 +42,6 @@ def run_once(home: Path) -> dict:
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     summary["process_s"] = wall
     return summary
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def render(cold: list[dict], cached: list[dict], repeats: int) -> str:
@@ -115,16 +107,6 @@ def render(cold: list[dict], cached: list[dict], repeats: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(section: str, out: Path) -> None:
-    text = out.read_text() if out.exists() else "# Benchmarks\n\nProduced by `make bench`.\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    out.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -142,7 +124,7 @@ def main() -> None:
             f"cached {cached[-1]['process_s']:.1f} s",
             file=sys.stderr,
         )
-    write(render(cold, cached, args.repeats), args.out)
+    write_section(args.out, BEGIN, END, render(cold, cached, args.repeats))
     print(render(cold, cached, args.repeats))
 
 
