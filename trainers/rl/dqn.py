@@ -10,6 +10,7 @@ charts/SPS, losses/td_loss, losses/q_values, eval/mean_return, eval/std_return.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 import time
@@ -242,35 +243,27 @@ def train(params: DQNParams, log_dir: str | None = None, initial_weights=None) -
         learner.online.set_weights(initial_weights)
         learner.target.set_weights(initial_weights)
     buffer = ReplayBuffer(p.buffer_size, obs_shape)
-    envs = envs_lib.make_vec_env(p.env_id, p.num_envs, p.seed)
     writer = tf.summary.create_file_writer(log_dir) if log_dir else tf.summary.create_noop_writer()
     evals = _Evaluations(p, learner)
-    episode_return = np.zeros(p.num_envs)
-    episode_length = np.zeros(p.num_envs, dtype=np.int64)
+    episodes = _EpisodeStats(p.num_envs)
     step, since_train, next_eval = 0, 0, p.eval_every
-    obs, _ = envs.reset(seed=p.seed)
-    with writer.as_default():
+    vec_env = envs_lib.make_vec_env(p.env_id, p.num_envs, p.seed)
+    with writer.as_default(), contextlib.closing(vec_env) as envs:
+        obs, _ = envs.reset(seed=p.seed)
         while step < p.total_timesteps and not evals.reached:
-            epsilon = linear_schedule(
-                p.start_e, p.end_e, p.exploration_fraction * p.total_timesteps, step
-            )
+            duration = p.exploration_fraction * p.total_timesteps
+            epsilon = linear_schedule(p.start_e, p.end_e, duration, step)
             actions = _epsilon_greedy(learner, obs, epsilon, n_actions, rng)
             next_obs, rewards, terminated, truncated, infos = envs.step(actions)
-            ended = terminated | truncated
-            real_next = next_obs.copy()
-            for i in np.flatnonzero(ended):
+            ended = np.flatnonzero(terminated | truncated)
+            real_next = next_obs.copy()  # same-step autoreset: next_obs starts new episodes
+            for i in ended:
                 real_next[i] = infos["final_obs"][i]
             buffer.add(obs, real_next, actions, rewards, terminated, truncated)
             obs = next_obs
             step += p.num_envs
             since_train += p.num_envs
-            episode_return += rewards
-            episode_length += 1
-            for i in np.flatnonzero(ended):
-                tf.summary.scalar("charts/episodic_return", episode_return[i], step=step)
-                tf.summary.scalar("charts/episodic_length", episode_length[i], step=step)
-                tf.summary.scalar("charts/epsilon", epsilon, step=step)
-                episode_return[i], episode_length[i] = 0.0, 0
+            episodes.update(rewards, ended, epsilon, step)
             if step >= p.learning_starts and since_train >= p.train_frequency:
                 since_train = 0
                 _train_phase(learner, buffer, p, rng, step)
@@ -280,8 +273,7 @@ def train(params: DQNParams, log_dir: str | None = None, initial_weights=None) -
                 evals.run(step)
         if not evals.history or evals.history[-1][0] != step:
             evals.run(step)
-    envs.close()
-    writer.flush()
+    writer.close()
     learner.online.set_weights(evals.best_weights)
     return TrainResult(
         model=learner.online,
@@ -316,6 +308,23 @@ def _train_phase(learner: Learner, buffer: ReplayBuffer, p: DQNParams, rng, step
     )
     tf.summary.scalar("losses/td_loss", loss, step=step)
     tf.summary.scalar("losses/q_values", q, step=step)
+
+
+class _EpisodeStats:
+    """Running return and length per environment, logged when an episode ends."""
+
+    def __init__(self, num_envs: int):
+        self.returns = np.zeros(num_envs)
+        self.lengths = np.zeros(num_envs, dtype=np.int64)
+
+    def update(self, rewards, ended, epsilon: float, step: int) -> None:
+        self.returns += rewards
+        self.lengths += 1
+        for i in ended:
+            tf.summary.scalar("charts/episodic_return", self.returns[i], step=step)
+            tf.summary.scalar("charts/episodic_length", self.lengths[i], step=step)
+            tf.summary.scalar("charts/epsilon", epsilon, step=step)
+            self.returns[i], self.lengths[i] = 0.0, 0
 
 
 class _Evaluations:
