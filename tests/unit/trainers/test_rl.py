@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -151,6 +152,8 @@ def test_same_seed_same_result(tmp_path):
     for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert first.steps_to_target is None  # 3 evaluation episodes never stop training
+    summary = json.loads(json.dumps(first.summary))
+    assert summary["env_steps"] == 1_600 and "model" not in summary
     assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "tb").iterdir())
 
 
