@@ -340,7 +340,7 @@ def cmd_run(args) -> int:
     if args.data and args.label:
         if args.task:
             raise TaskError("give either a TASK or --data/--label, not both")
-        name = args.name or tasks.feature_name(Path(args.data).stem).lower()
+        name = tasks.csv_task_name(args.data, args.name)
         before = tasks.spans(home.data_dir(name))
         spec = tasks.register_csv(home, args.data, args.label, args.name, args.threshold)
     elif args.task and args.env:

@@ -162,6 +162,11 @@ def feature_name(column: str) -> str:
     return name if name[:1].isalpha() else f"f_{name}"
 
 
+def csv_task_name(csv_path: str | Path, name: str | None = None) -> str:
+    """The task a `--data FILE.csv` registers: `--name`, else the file's stem made safe."""
+    return name or feature_name(Path(csv_path).stem).lower()
+
+
 def register_csv(
     home: Home,
     csv_path: str | Path,
@@ -185,7 +190,7 @@ def register_csv(
     src = Path(csv_path).expanduser().resolve()
     if not src.is_file():
         raise TaskError(f"{csv_path}: no such file; pass an existing CSV with --data")
-    name = name or feature_name(src.stem).lower()
+    name = csv_task_name(src, name)
     if not _NAME.match(name) or name in BUILTIN:
         raise TaskError(
             f"{src}: task name {name!r} is not usable (letters, digits, _ and -, not a built-in "
