@@ -116,6 +116,12 @@ def _pipeline_options() -> argparse.ArgumentParser:
         "--warm-start", action="store_true", help="start from the latest blessed model"
     )
     shaping.add_argument(
+        "--optimize",
+        action="store_true",
+        help="prune and quantise the blessed model to TFLite; push the .tflite files too "
+        "(settings: --set optimize.KEY=VALUE)",
+    )
+    shaping.add_argument(
         "--set",
         action="append",
         default=[],
@@ -195,8 +201,9 @@ def _run_options(args, spec, input_dir, enable_cache: bool = True):
         tune_trials=args.trials,
         warm_start=args.warm_start,
         enable_cache=enable_cache,
-        hparams=_checked_overrides(spec, _overrides(args.set)),
+        hparams=_checked_overrides(spec, _overrides(args.set), args.optimize),
         beam_args=beam,
+        optimize=args.optimize,
     )
 
 
@@ -294,15 +301,26 @@ def cmd_schedule(args) -> int:
     return 0
 
 
-def _checked_overrides(spec, values: dict[str, str]) -> dict[str, str]:
-    """Fails fast on a `--set` the task's HParams cannot take (not after Transform)."""
+def _checked_overrides(spec, values: dict[str, str], optimize: bool = False) -> dict[str, str]:
+    """Fails fast on a `--set` the task's HParams cannot take (not after Transform).
+
+    `optimize.KEY` values are the ModelOptimizer's and need `--optimize`.
+    """
+    if optimize and spec.kind != "supervised":
+        raise TaskError(f"--optimize applies to supervised tasks; {spec.name!r} is {spec.kind}")
     if values:
         import importlib
 
+        from components.model_optimizer import OptimizeParams, split_overrides
         from trainers.common import hparams
 
+        trainer, optimizer = split_overrides(values)  # the run imports TFX anyway
         try:
-            hparams.override(importlib.import_module(f"{spec.trainer}.model").HParams(), values)
+            hparams.override(importlib.import_module(f"{spec.trainer}.model").HParams(), trainer)
+            if optimizer:
+                if not optimize:
+                    raise ValueError(f"optimize.{next(iter(optimizer))} needs --optimize")
+                hparams.override(OptimizeParams(), optimizer)
         except ValueError as err:
             raise TaskError(f"--set: {err}") from None
     return values
@@ -445,6 +463,10 @@ def _summary_json(summary, wall: float, seconds: dict[str, float]) -> dict:
         "metric": summary.metric,
         "value": summary.value,
         "threshold": summary.threshold,
+        # Every evaluated metric, keyed 'METRIC' (one output) or 'OUTPUT/METRIC'; an
+        # ungated one (an auxiliary output's) has threshold None.
+        "metrics": {s.key: s.value for s in summary.scores},
+        "thresholds": {s.key: s.threshold for s in summary.scores},
         "blessed": bool(summary.blessed),
         "pushed_model": summary.pushed_model,
         "pushed_version": summary.pushed_version,

@@ -39,6 +39,8 @@ class RunOptions:
     """'local' or 'kubeflow': Kubeflow compiles only TFX's standard resolver strategies."""
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     """Beam pipeline arguments for the data components."""
+    optimize: bool = False
+    """Add a ModelOptimizer after the Evaluator: pruned, quantised TFLite models pushed too."""
 
 
 BEAM_RUNNERS = ("DirectRunner", "DataflowRunner", "FlinkRunner", "SparkRunner")
