@@ -28,8 +28,18 @@ def eval_config(spec: TaskSpec):
     """
     import tensorflow_model_analysis as tfma
 
-    if spec.outputs:
-        return _multi_output_eval_config(spec)
+    higher = spec.higher_is_better
+    bound = {"lower_bound" if higher else "upper_bound": {"value": spec.threshold}}
+    direction = (
+        tfma.MetricDirection.HIGHER_IS_BETTER if higher else (tfma.MetricDirection.LOWER_IS_BETTER)
+    )
+    threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(**bound),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=direction,
+            absolute={"value": -CHANGE_TOLERANCE if higher else CHANGE_TOLERANCE},
+        ),
+    )
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
@@ -44,65 +54,13 @@ def eval_config(spec: TaskSpec):
             tfma.MetricsSpec(
                 metrics=[
                     tfma.MetricConfig(class_name="ExampleCount"),
-                    _metric_config(spec.metric, spec.threshold),
+                    tfma.MetricConfig(
+                        class_name=METRICS[spec.metric].tfma_class,
+                        config=json.dumps({"name": spec.metric}),
+                        threshold=threshold,
+                    ),
                 ]
             )
-        ],
-    )
-
-
-def _metric_config(metric: str, threshold: float | None):
-    """A gating metric: value threshold plus 'not worse than the baseline' (None: report only)."""
-    import tensorflow_model_analysis as tfma
-
-    config = {"class_name": METRICS[metric].tfma_class, "config": json.dumps({"name": metric})}
-    if threshold is None:
-        return tfma.MetricConfig(**config)
-    higher = METRICS[metric].higher_is_better
-    bound = {"lower_bound" if higher else "upper_bound": {"value": threshold}}
-    direction = (
-        tfma.MetricDirection.HIGHER_IS_BETTER if higher else (tfma.MetricDirection.LOWER_IS_BETTER)
-    )
-    gate = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(**bound),
-        change_threshold=tfma.GenericChangeThreshold(
-            direction=direction,
-            absolute={"value": -CHANGE_TOLERANCE if higher else CHANGE_TOLERANCE},
-        ),
-    )
-    return tfma.MetricConfig(**config, threshold=gate)
-
-
-def _multi_output_eval_config(spec: TaskSpec):
-    """Per output: its label, its serving prediction key, its metric and (maybe) its gate.
-
-    TFMA blesses only when every gated output passes; metrics are keyed by output name.
-    """
-    import tensorflow_model_analysis as tfma
-
-    from trainers.common.signatures import output_key
-
-    return tfma.EvalConfig(
-        model_specs=[
-            tfma.ModelSpec(
-                signature_name="serving_default",
-                label_keys={o.name: xf(o.label) for o in spec.outputs},
-                prediction_keys={
-                    o.name: output_key(o.name, PREDICTION_KEYS[o.problem]) for o in spec.outputs
-                },
-                preprocessing_function_names=["transform_features"],
-            )
-        ],
-        slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[
-            tfma.MetricsSpec(
-                output_names=[o.name],
-                metrics=[
-                    tfma.MetricConfig(class_name="ExampleCount"),
-                    _metric_config(o.metric, o.threshold),
-                ],
-            )
-            for o in spec.outputs
         ],
     )
 
@@ -138,10 +96,6 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         "tuner": opts.tuner,
         "tune_trials": opts.tune_trials,
     }
-    if spec.outputs:  # thresholds stay out: changing a gate must not retrain
-        config["outputs"] = [
-            {"name": o.name, "label": o.label, "problem": o.problem} for o in spec.outputs
-        ]
     steps = opts.train_steps or spec.train_steps
 
     tfrecords = is_tfrecord_input(opts.input_dir)
