@@ -7,6 +7,8 @@ and a hyper-parameter dataclass; wiring, callbacks and signatures live here, onc
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +16,19 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from absl import logging
 
-from trainers.common import callbacks, distribute, hparams, inputs, signatures
+from trainers.common import (
+    callbacks,
+    distribute,
+    hparams,
+    inputs,
+    precision,
+    schedules,
+    signatures,
+)
 from trainers.common.features import LABEL_VOCAB, InputFeatures, xf
 
 LABEL_STATS_BATCHES = 50  # batches read to estimate a regression label's mean and std
+HPARAMS_FILE = "hparams.json"  # in model_run: what the Trainer trained with, for people and tests
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,13 +38,39 @@ class FitParams:
     batch_size: int = 32
     """Examples per training batch."""
     learning_rate: float = 1e-2
-    """Adam's learning rate."""
+    """Adam's learning rate (the peak rate for lr_schedule='one_cycle')."""
+    lr_schedule: str = "constant"
+    """constant, exponential, piecewise, one_cycle or plateau (trainers/common/schedules.py)."""
+    lr_decay_rate: float = 0.1
+    """exponential: LR factor per lr_decay_steps; piecewise: LR factor at each boundary."""
+    lr_decay_steps: int = 0
+    """exponential: steps over which the LR falls by lr_decay_rate (0: the whole run)."""
+    lr_boundaries: tuple = ()
+    """piecewise: steps where the LR drops, e.g. 500,750 (empty: 1/2 and 3/4 of the run)."""
+    lr_warmup_fraction: float = 0.3
+    """one_cycle: share of the run spent rising to learning_rate."""
+    lr_div_factor: float = 25.0
+    """one_cycle: the run starts at learning_rate / lr_div_factor."""
+    lr_plateau_factor: float = 0.5
+    """plateau: LR factor when val_loss has not improved for lr_plateau_patience epochs."""
+    lr_plateau_patience: int = 2
+    """plateau: epochs without improvement before the LR drops (keep it below patience)."""
+    precision: str = "float32"
+    """float32, mixed_bfloat16, mixed_float16, or auto (mixed_float16 if a GPU is visible)."""
     steps_per_epoch: int = 50
     """Training steps between validations (early stopping and checkpoints act per epoch)."""
     patience: int = 8
     """Epochs without validation improvement before early stopping restores the best weights."""
     seed: int = 42
     """Seed of weight initialisation, dropout and shuffling."""
+
+    def __post_init__(self):
+        """Rejects unknown schedule and precision names before any work is done."""
+        if self.lr_schedule not in schedules.NAMES:
+            raise ValueError(
+                f"lr_schedule {self.lr_schedule!r}: use one of {', '.join(schedules.NAMES)}"
+            )
+        precision.resolve(self.precision)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,27 +87,61 @@ class Context:
     """Regression label mean over training batches (for the output layer's scale)."""
     label_std: float = 1.0
     """Regression label standard deviation."""
+    train_steps: int = 0
+    """Optimizer steps of the whole fit; learning-rate schedules span them."""
 
 
-def compile_model(model: tf.keras.Model, ctx: Context, learning_rate: float) -> tf.keras.Model:
-    """Compiles with the loss and the metric the task's Evaluator gates on."""
+def optimizer(hp: FitParams | float, ctx: Context, model: tf.keras.Model):
+    """Adam with `hp`'s learning-rate schedule, loss-scaled when `model` computes in float16.
+
+    A plain float `hp` is a constant learning rate.
+    """
+    if isinstance(hp, FitParams):
+        rate = schedules.make(hp, ctx.train_steps).learning_rate
+    else:
+        rate = float(hp)
+    adam = tf.keras.optimizers.Adam(rate)
+    if model.dtype_policy.compute_dtype == "float16":
+        return tf.keras.mixed_precision.LossScaleOptimizer(adam)
+    return adam
+
+
+def compile_model(model: tf.keras.Model, ctx: Context, hp: FitParams | float) -> tf.keras.Model:
+    """Compiles with the loss and the metric the task's Evaluator gates on.
+
+    Args:
+        model: the built model.
+        ctx: the data context.
+        hp: the trainer's hyper-parameters (their learning-rate schedule applies), or a
+            constant learning rate.
+
+    """
     if ctx.problem == "classification":
         loss = tf.keras.losses.SparseCategoricalCrossentropy()
         metrics = [tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     else:
         loss = tf.keras.losses.MeanSquaredError()
         metrics = [tf.keras.metrics.RootMeanSquaredError(name="rmse")]
-    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
+    model.compile(optimizer=optimizer(hp, ctx, model), loss=loss, metrics=metrics)
     return model
 
 
 def output_layer(ctx: Context, name: str = "output") -> list[tf.keras.layers.Layer]:
-    """Softmax over the classes, or a linear unit scaled to the label's units."""
+    """Softmax over the classes, or a linear unit scaled to the label's units.
+
+    Always float32, also under a mixed precision policy: the loss, the metrics and the
+    exported signatures then see float32.
+    """
     from trainers.common.layers import Denormalize
 
     if ctx.problem == "classification":
-        return [tf.keras.layers.Dense(ctx.n_classes, activation="softmax", name=name)]
-    return [tf.keras.layers.Dense(1, name=name), Denormalize(ctx.label_mean, ctx.label_std)]
+        return [
+            tf.keras.layers.Dense(ctx.n_classes, activation="softmax", name=name, dtype="float32")
+        ]
+    return [
+        tf.keras.layers.Dense(1, name=name, dtype="float32"),
+        Denormalize(ctx.label_mean, ctx.label_std, dtype="float32"),
+    ]
 
 
 def _prepare(fn_args, default: FitParams):
@@ -100,6 +171,8 @@ def _prepare(fn_args, default: FitParams):
         labels = tf.concat([y for _, y in train.take(LABEL_STATS_BATCHES)], axis=0)
         std = float(tf.math.reduce_std(labels))
         ctx = Context(features, problem, 0, float(tf.reduce_mean(labels)), std if std > 0 else 1.0)
+    fit = _schedule(fn_args.train_steps, hp)
+    ctx = dataclasses.replace(ctx, train_steps=fit["steps_per_epoch"] * fit["epochs"])
     return hp, ctx, tf_transform_output, train, val
 
 
@@ -130,17 +203,31 @@ def warm_start(model: tf.keras.Model, base_model_dir: str) -> int:
     return copied
 
 
+def write_hparams(model_run_dir: str, hp) -> str:
+    """Writes the effective hyper-parameters (defaults, `--set`, Tuner) as hparams.json."""
+    path = os.path.join(model_run_dir, HPARAMS_FILE)
+    tf.io.gfile.makedirs(model_run_dir)
+    with tf.io.gfile.GFile(path, "w") as handle:
+        handle.write(json.dumps(dataclasses.asdict(hp), indent=2, sort_keys=True))
+    return path
+
+
 def run(fn_args, build: Callable[[Context, Any], tf.keras.Model], default: FitParams) -> None:
     """Trains `build(ctx, hp)` on the transformed examples and exports it for serving."""
     hp, ctx, tf_transform_output, train, val = _prepare(fn_args, default)
-    with distribute.strategy().scope():
+    write_hparams(fn_args.model_run_dir, hp)
+    with distribute.strategy().scope(), precision.policy(hp.precision):
         model = build(ctx, hp)
     if fn_args.base_model:
         warm_start(model, fn_args.base_model)
     model.fit(
         train,
         validation_data=val,
-        callbacks=callbacks.standard(fn_args.model_run_dir, hp.patience),
+        callbacks=[
+            schedules.LearningRateLogger(),  # before TensorBoard, which then logs `epoch_lr`
+            *schedules.make(hp, ctx.train_steps).callbacks,
+            *callbacks.standard(fn_args.model_run_dir, hp.patience),
+        ],
         verbose=0,
         **_schedule(fn_args.train_steps, hp),
     )
@@ -157,39 +244,31 @@ def tuner(fn_args, build, default: FitParams, space: Callable[[Any], dict]):
     `custom_config['tune_trials']` bounds the number of trials.
     """
     import keras_tuner as kt
-    from tfx.v1.components import TunerFnResult
+    from tfx.components.tuner.component import TunerFnResult
+
+    from trainers.common import tuning
 
     hp, ctx, _, train, val = _prepare(fn_args, default)
     config = fn_args.custom_config or {}
-    trials = int(config.get("tune_trials", 6))
     if ctx.problem == "classification":
         objective = kt.Objective("val_accuracy", direction="max")
     else:
         objective = kt.Objective("val_rmse", direction="min")
-
-    def hypermodel(kt_hp):
-        return build(ctx, hparams.override(hp, space(kt_hp)))
-
-    common = dict(
+    schedule = _schedule(fn_args.train_steps, hp)
+    search = tuning.tuner(
+        config.get("tuner", "random"),
+        tuning.HyperModel(build, ctx, hp, space),
+        objective,
+        max_trials=int(config.get("tune_trials", 6)),
+        max_epochs=schedule["epochs"],
         distribution_strategy=distribute.strategy(),
-        objective=objective,
         directory=fn_args.working_dir,
         project_name="kfx",
         overwrite=True,
         seed=hp.seed,
     )
-    schedule = _schedule(fn_args.train_steps, hp)
-    algorithm = config.get("tuner", "random")
-    if algorithm == "random":
-        search = kt.RandomSearch(hypermodel, max_trials=trials, **common)
-    elif algorithm == "bayesian":
-        search = kt.BayesianOptimization(hypermodel, max_trials=trials, **common)
-    elif algorithm == "hyperband":
-        search = kt.Hyperband(hypermodel, max_epochs=schedule.pop("epochs"), factor=3, **common)
-        # keras-tuner 1.3.5 leaves max_trials None for Hyperband; TFX's Tuner needs a number.
-        search.oracle.max_trials = trials
-    else:
-        raise ValueError(f"unknown tuner {algorithm!r}; use random, bayesian or hyperband")
+    if isinstance(search, kt.Hyperband):
+        schedule.pop("epochs")  # Hyperband sets each trial's epochs
     return TunerFnResult(
         tuner=search, fit_kwargs={"x": train, "validation_data": val, "verbose": 0, **schedule}
     )

@@ -49,13 +49,14 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     mlp = tf.keras.Sequential(blocks + keras_trainer.output_layer(ctx), name="blocks")
     features = FeatureVector(ctx.features.numeric, ctx.features.categorical, name="features")
     model = tf.keras.Model(inputs, mlp(features(inputs)), name=hp.name)
-    return keras_trainer.compile_model(model, ctx, hp.learning_rate)
+    return keras_trainer.compile_model(model, ctx, hp)
 
 
 def search_space(kt_hp) -> dict:
-    """What `--tune` searches: width, depth and learning rate."""
+    """What `--tune` searches: width, depth, learning rate and its schedule."""
     return {
         "units": kt_hp.Choice("units", [8, 16, 32]),
         "layers": kt_hp.Int("layers", 1, 3),
         "learning_rate": kt_hp.Choice("learning_rate", [3e-3, 1e-2, 3e-2]),
+        "lr_schedule": kt_hp.Choice("lr_schedule", ["constant", "exponential", "one_cycle"]),
     }

@@ -20,6 +20,7 @@ _DTYPES = {tf.int64: "INT", tf.float32: "FLOAT", tf.string: "BYTES"}
 
 def _outputs(raw, classes):
     """Signature outputs: class probabilities + label + score, or the regressed value."""
+    raw = tf.cast(raw, tf.float32)  # float32 whatever a model's precision policy computed in
     if classes is None:
         value = tf.reshape(raw, [-1])
         return {"prediction": value, "score": value}
