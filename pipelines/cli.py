@@ -397,6 +397,8 @@ def cmd_run(args) -> int:
     summary = metadata.run_summary(home, spec.name, run_id, spec)
     wall = time.monotonic() - started
     console.summary(summary, wall)
+    if summary.optimized:
+        _print_optimized(summary.optimized)
     if spec.schema is None and spec.trainer == tasks.TABULAR_TRAINER:
         _freeze_schema(home, spec, run_id)
     if args.json:
@@ -467,10 +469,25 @@ def _summary_json(summary, wall: float, seconds: dict[str, float]) -> dict:
         "pushed_model": summary.pushed_model,
         "pushed_version": summary.pushed_version,
         "span": summary.span,
+        "optimizer": summary.optimized,
         "wall_s": round(wall, 3),
         "components": {k: round(v, 3) for k, v in seconds.items()},
         "states": {s.node: s.state for s in summary.steps},
     }
+
+
+def _print_optimized(record: dict) -> None:
+    """The ModelOptimizer's variants: metric and size against the float32 weights."""
+    metric, floats = record["metric"], record["float_weights_bytes"]
+    print(f"  optimized ({metric} on the eval split; float32 weights {floats} B):")
+    for variant, values in record.items():
+        if not isinstance(values, dict):
+            continue
+        size = values.get("bytes") if "file" in values else None
+        where = f"{values['file']} {size} B, {floats / size:.2f}x smaller" if size else ""
+        if "sparsity" in values:
+            where = f"{values['sparsity']:.0%} of kernel weights zero"
+        print(f"    {variant:<14} {values.get(metric, float('nan')):.4f}  {where}".rstrip())
 
 
 def cmd_predict(args) -> int:

@@ -48,6 +48,8 @@ class RunSummary:
     pushed_version: str | None = None
     span: int | None = None
     """Data span ExampleGen read."""
+    optimized: dict | None = None
+    """ModelOptimizer's record (`--optimize`): metric, and per variant its size and metric."""
 
     @property
     def state(self) -> str:
@@ -134,12 +136,32 @@ def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSu
                     summary.value = float(_custom(artifact, "metric_value"))
             elif node == "Evaluator" and spec is not None and artifact.uri:
                 summary.value = evaluation_value(artifact.uri, spec.metric)
+    if "ModelOptimizer" in by_node:
+        for artifact in _outputs(mlmd, by_node["ModelOptimizer"].id):
+            summary.optimized = _optimizer_record(artifact)
     if "Pusher" in by_node:
         for artifact in _outputs(mlmd, by_node["Pusher"].id):
             if _custom(artifact, "pushed"):
                 summary.pushed_model = _custom(artifact, "pushed_destination")
                 summary.pushed_version = str(_custom(artifact, "pushed_version"))
     return summary
+
+
+def _optimizer_record(artifact) -> dict | None:
+    """{'metric', 'float_weights_bytes', VARIANT: {key: value}} from the artifact's properties."""
+    variants = _custom(artifact, "variants")
+    if not _custom(artifact, "optimized") or not variants:
+        return None
+    record = {"metric": _custom(artifact, "metric")}
+    record["float_weights_bytes"] = _custom(artifact, "float_weights_bytes")
+    for variant in variants.split(","):
+        prefix = f"{variant}_"
+        record[variant] = {
+            key[len(prefix) :]: _custom(artifact, key)
+            for key in sorted(artifact.custom_properties)
+            if key.startswith(prefix)
+        }
+    return record
 
 
 def evaluation_value(uri: str, metric: str) -> float | None:
