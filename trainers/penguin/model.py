@@ -25,5 +25,5 @@ def run_fn(fn_args):
 
 # TFX Tuner calls this.
 def tuner_fn(fn_args):
-    """Searches the penguin MLP's width, depth and learning rate."""
+    """Searches the penguin MLP's width, depth, learning rate and its schedule."""
     return keras_trainer.tuner(fn_args, mlp.build, HParams(), mlp.search_space)
