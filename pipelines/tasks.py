@@ -53,8 +53,8 @@ class TaskSpec:
     """Trainer package, e.g. 'trainers.penguin': `.preprocessing.preprocessing_fn`,
     `.model.run_fn` and `.model.tuner_fn` live there."""
     data: str
-    """Offline data source: a module with `write(dest_dir)`, or `USER_DATA` (files the user
-    adds with `--data`)."""
+    """Offline data source: a module with `write(dest_dir, **custom_config['data'])`, or
+    `USER_DATA` (files the user adds with `--data`)."""
     dataset: str
     """One-line description of the dataset for `kfx tasks`."""
     label: str
@@ -110,6 +110,27 @@ BUILTIN: Mapping[str, TaskSpec] = {
             threshold=0.97,
             schema="penguin/schema.pbtxt",
             train_steps=1000,
+        ),
+        *(
+            TaskSpec(
+                name=name,
+                kind="supervised",
+                trainer=f"trainers.{name}",
+                data="trainers.digits.data",
+                dataset=f"scikit-learn digits (1797 8x8 images, 10 classes, offline): {model}",
+                label="label",
+                problem="classification",
+                metric="accuracy",
+                threshold=threshold,
+                schema="digits/schema.pbtxt",
+                train_steps=steps,
+            )
+            for name, model, threshold, steps in (
+                ("digits_mlp", "Sequential MLP", 0.96, 1000),
+                ("subclassed", "subclassed model, GradientTape loop", 0.96, 1000),
+                ("cnn_vgg", "VGG-like CNN", 0.98, 1000),
+                ("cnn_resnet", "ResNet-like CNN", 0.98, 1000),
+            )
         ),
         TaskSpec(
             name="cartpole_dqn",
@@ -329,6 +350,7 @@ def _infer_problem(label) -> tuple[str, float]:
 
 SPAN = "span-"  # data folders HOME/data/TASK/span-N/: ExampleGen reads the newest (`{SPAN}`)
 USER_DATA = "user"  # TaskSpec.data of tasks whose data only comes from the user's files
+DATA_OPTIONS = "data"  # custom_config key: keyword arguments of the data module's write()
 
 
 def spans(data_root: Path) -> list[int]:
@@ -401,7 +423,7 @@ def input_dir(home: Home, spec: TaskSpec) -> Path:
             f"kfx run {spec.name} --data FILE.csv"
         )
     tmp = root / ".incoming-default"
-    importlib.import_module(spec.data).write(tmp)
+    importlib.import_module(spec.data).write(tmp, **spec.custom_config.get(DATA_OPTIONS, {}))
     tmp.rename(root / f"{SPAN}1")
     return root
 

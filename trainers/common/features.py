@@ -26,6 +26,8 @@ class InputFeatures:
     """Float inputs (z-scores and missing flags), fed as they are."""
     categorical: Mapping[str, int]
     """Integer id inputs and their one-hot depth (vocabulary size + OOV bucket)."""
+    shapes: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    """Per-example shape of non-scalar inputs (images: height, width, channels)."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -37,13 +39,24 @@ class InputFeatures:
         """Every transformed feature except the label, typed by its dtype."""
         import tensorflow as tf
 
-        numeric, categorical = [], {}
+        numeric, categorical, shapes = [], {}, {}
         for key, spec in sorted(tf_transform_output.transformed_feature_spec().items()):
             if key == xf(label):
                 continue
+            if getattr(spec, "shape", None):
+                shapes[key] = tuple(int(d) for d in spec.shape)
             if spec.dtype == tf.int64:
                 vocab = key[: -len("_xf")]
                 categorical[key] = tf_transform_output.vocabulary_size_by_name(vocab) + 1
             else:
                 numeric.append(key)
-        return cls(tuple(numeric), categorical)
+        return cls(tuple(numeric), categorical, shapes)
+
+    def keras_inputs(self) -> dict:
+        """One named `tf.keras.Input` per feature, with its dtype and per-example shape."""
+        import tensorflow as tf
+
+        inputs = {k: tf.keras.Input(self.shapes.get(k, ()), name=k) for k in self.numeric}
+        for key in self.categorical:
+            inputs[key] = tf.keras.Input(self.shapes.get(key, ()), name=key, dtype=tf.int64)
+        return inputs

@@ -181,6 +181,19 @@ def _schedule(train_steps: int, hp: FitParams) -> dict[str, int]:
     return {"steps_per_epoch": steps, "epochs": max(1, train_steps // steps)}
 
 
+def prepare(fn_args, default: FitParams):
+    """What a trainer with its own training loop needs from the run (`run` uses `fit`).
+
+    Returns:
+        (hp, ctx, tf_transform_output, train, val, schedule): the effective hyper-parameters,
+        the data context, the Transform output, the train (repeated) and eval datasets, and
+        `{'steps_per_epoch': ..., 'epochs': ...}` as `run` would fit them.
+
+    """
+    hp, ctx, tf_transform_output, train, val = _prepare(fn_args, default)
+    return hp, ctx, tf_transform_output, train, val, _schedule(fn_args.train_steps, hp)
+
+
 def warm_start(model: tf.keras.Model, base_model_dir: str) -> int:
     """Copies weights of same-named, same-shaped layers from a previous SavedModel.
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 @tf.keras.utils.register_keras_serializable(package="kfx")
 class FeatureVector(tf.keras.layers.Layer):
-    """Concatenates float features and one-hot encoded id features into one vector."""
+    """Concatenates float features (flattened) and one-hot encoded id features into one vector."""
 
     def __init__(self, numeric, categorical, **kwargs):
         super().__init__(**kwargs)
@@ -16,7 +16,12 @@ class FeatureVector(tf.keras.layers.Layer):
 
     def call(self, inputs):
         """One float vector per example."""
-        parts = [tf.reshape(tf.cast(inputs[k], tf.float32), [-1, 1]) for k in self.numeric]
+        parts = [
+            tf.reshape(
+                tf.cast(inputs[k], tf.float32), [-1, inputs[k].shape[1:].num_elements() or 1]
+            )
+            for k in self.numeric
+        ]
         parts += [
             tf.one_hot(tf.reshape(inputs[k], [-1]), depth) for k, depth in self.categorical.items()
         ]

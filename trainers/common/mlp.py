@@ -22,17 +22,18 @@ class HParams(keras_trainer.FitParams):
     """Dropout rate after each hidden block."""
     l2: float = 1e-4
     """L2 penalty on hidden kernels."""
+    l1: float = 0.0
+    """L1 penalty on hidden kernels."""
     name: str = "mlp"
     """Model name (shown in TensorBoard's graph)."""
 
 
 def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
-    """Named inputs → feature vector → Sequential MLP (He init, BN, ReLU, dropout, L2)."""
-    inputs = {
-        key: tf.keras.Input(shape=(), name=key, dtype=tf.float32) for key in ctx.features.numeric
-    } | {
-        key: tf.keras.Input(shape=(), name=key, dtype=tf.int64) for key in ctx.features.categorical
-    }
+    """Named inputs → feature vector → Sequential MLP (He init, BN, ReLU, dropout, L1/L2).
+
+    Non-scalar inputs (images) are flattened into the feature vector.
+    """
+    inputs = ctx.features.keras_inputs()
     blocks = []
     for _ in range(hp.layers):
         blocks += [
@@ -40,7 +41,7 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
                 hp.units,
                 use_bias=False,
                 kernel_initializer="he_normal",
-                kernel_regularizer=tf.keras.regularizers.l2(hp.l2),
+                kernel_regularizer=tf.keras.regularizers.l1_l2(hp.l1, hp.l2),
             ),
             tf.keras.layers.BatchNormalization(),
             tf.keras.layers.Activation("relu"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 
 import tensorflow as tf
 
@@ -32,12 +33,33 @@ def _outputs(raw, classes):
     }
 
 
-def export(model, serving_dir: str, tf_transform_output, label: str, problem: str) -> None:
-    """Saves `model` with the raw-example signatures and a manifest of its raw inputs."""
+def export(
+    model,
+    serving_dir: str,
+    tf_transform_output,
+    label: str,
+    problem: str,
+    input_keys: Sequence[str] | None = None,
+) -> None:
+    """Saves `model` with the raw-example signatures and a manifest of its raw inputs.
+
+    Args:
+        model: the trained Keras model.
+        serving_dir: `fn_args.serving_model_dir`.
+        tf_transform_output: the Transform output the model was trained on.
+        label: raw label column (not a serving input).
+        problem: 'classification' or 'regression'.
+        input_keys: the transformed features the model takes; None reads them from a
+            Functional model's inputs (a subclassed model has none: pass them).
+
+    """
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
     serving_spec = {k: v for k, v in raw_spec.items() if k != label}
-    keys = sorted(model.input.keys()) if isinstance(model.input, dict) else model.input_names
+    if input_keys is not None:
+        keys = list(input_keys)
+    else:
+        keys = sorted(model.input.keys()) if isinstance(model.input, dict) else model.input_names
     classes = None
     if problem == "classification":
         classes = tf.constant(tf_transform_output.vocabulary_by_name(LABEL_VOCAB))
@@ -62,6 +84,11 @@ def export(model, serving_dir: str, tf_transform_output, label: str, problem: st
         "features": {k: _DTYPES[v.dtype] for k, v in sorted(serving_spec.items())},
         "classes": None if classes is None else [c.decode() for c in classes.numpy()],
     }
+    shapes = {
+        k: list(v.shape) for k, v in sorted(serving_spec.items()) if getattr(v, "shape", None)
+    }
+    if shapes:  # fixed-shape features (images): `kfx predict` reads them from several values
+        manifest["shapes"] = shapes
     path = os.path.join(serving_dir, MANIFEST)
     tf.io.gfile.makedirs(os.path.dirname(path))
     with tf.io.gfile.GFile(path, "w") as handle:

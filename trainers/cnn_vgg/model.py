@@ -1,0 +1,80 @@
+"""VGG-like CNN: blocks of 3x3 convolutions then max-pooling, a dense head, augmentation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow as tf
+
+from trainers.common import images, keras_trainer
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams(keras_trainer.FitParams):
+    """VGG-like CNN hyper-parameters, sized for 8x8 digits."""
+
+    batch_size: int = 64
+    """Examples per training batch."""
+    learning_rate: float = 2e-3
+    """Adam's learning rate."""
+    filters: tuple = (32, 64)
+    """Filters of each block's convolutions; each block halves the image (8x8 → 4x4 → 2x2)."""
+    convs_per_block: int = 2
+    """3x3 convolutions (ReLU, He init) before each max-pooling."""
+    dense: int = 128
+    """Width of the dense layer of the head."""
+    dropout: float = 0.3
+    """Dropout rate before the output layer."""
+    translate: float = 0.1
+    """Augmentation: largest shift, as a fraction of the image size."""
+    rotate: float = 0.03
+    """Augmentation: largest rotation, as a fraction of a full turn."""
+    zoom: float = 0.1
+    """Augmentation: largest zoom in or out."""
+    name: str = "cnn_vgg"
+    """Model name."""
+
+
+def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
+    """Image → augmentation → [conv 3x3]*n + max-pool per block → dense → softmax."""
+    inputs, image = images.image_input(ctx.features)
+    x = images.augmentation(hp.translate, hp.rotate, hp.zoom, hp.seed)(image)
+    for block, filters in enumerate(hp.filters):
+        for conv in range(hp.convs_per_block):
+            x = tf.keras.layers.Conv2D(
+                filters,
+                3,
+                padding="same",
+                activation="relu",
+                kernel_initializer="he_normal",
+                name=f"block{block}_conv{conv}",
+            )(x)
+        x = tf.keras.layers.MaxPooling2D(name=f"block{block}_pool")(x)
+    x = tf.keras.layers.Flatten(name="flatten")(x)
+    x = tf.keras.layers.Dense(hp.dense, activation="relu", kernel_initializer="he_normal")(x)
+    x = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed)(x)
+    for layer in keras_trainer.output_layer(ctx):
+        x = layer(x)
+    model = tf.keras.Model(inputs, x, name=hp.name)
+    return keras_trainer.compile_model(model, ctx, hp.learning_rate)
+
+
+def search_space(kt_hp) -> dict:
+    """What `--tune` searches: head width, dropout and learning rate."""
+    return {
+        "dense": kt_hp.Choice("dense", [64, 128, 256]),
+        "dropout": kt_hp.Choice("dropout", [0.2, 0.3, 0.5]),
+        "learning_rate": kt_hp.Choice("learning_rate", [1e-3, 2e-3, 5e-3]),
+    }
+
+
+# TFX Trainer calls this.
+def run_fn(fn_args):
+    """Trains and exports the VGG-like CNN."""
+    keras_trainer.run(fn_args, build, HParams())
+
+
+# TFX Tuner calls this.
+def tuner_fn(fn_args):
+    """Searches the VGG-like CNN's head and learning rate."""
+    return keras_trainer.tuner(fn_args, build, HParams(), search_space)

@@ -1,0 +1,51 @@
+"""Image-model pieces shared by the course's CNNs: the image input and data augmentation."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def image_input(features) -> tuple[dict, tf.Tensor]:
+    """The named Keras inputs of an image task and its one image tensor [batch, h, w, c].
+
+    Args:
+        features: the task's `InputFeatures`; exactly one of them has a 3-d shape.
+
+    Raises:
+        ValueError: no image feature, or more than one.
+
+    """
+    images = [k for k, shape in features.shapes.items() if len(shape) == 3]
+    if len(images) != 1:
+        raise ValueError(
+            f"an image model needs exactly one [height, width, channels] feature; the "
+            f"transformed features with shapes are {dict(features.shapes)}"
+        )
+    inputs = features.keras_inputs()
+    return inputs, inputs[images[0]]
+
+
+def augmentation(
+    translate: float, rotate: float, zoom: float, seed: int, name: str = "augmentation"
+) -> tf.keras.Sequential:
+    """Random shifts, rotations and zooms: active in training, the identity at inference.
+
+    Args:
+        translate: largest shift, as a fraction of the height and width.
+        rotate: largest rotation, as a fraction of a full turn.
+        zoom: largest zoom in or out, as a fraction of the size.
+        seed: seed of the random transformations.
+        name: the layer's name.
+
+    Emptied pixels are filled with 0 (the background after Transform's scaling); no flips,
+    which would turn digits into other shapes.
+    """
+    fill = {"fill_mode": "constant", "fill_value": 0.0, "seed": seed}
+    return tf.keras.Sequential(
+        [
+            tf.keras.layers.RandomTranslation(translate, translate, **fill),
+            tf.keras.layers.RandomRotation(rotate, **fill),
+            tf.keras.layers.RandomZoom(zoom, zoom, **fill),
+        ],
+        name=name,
+    )

@@ -1,0 +1,1 @@
+"""Digits with the Subclassing API: custom layer, GradientTape loop, TensorBoard hook."""
