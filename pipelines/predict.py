@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 from pipelines import metadata
@@ -11,6 +12,7 @@ from pipelines.home import Home
 from pipelines.tasks import TaskError, TaskSpec, feature_name
 
 BATCH = 1024  # examples per signature call
+VALUE_SEPARATORS = re.compile(r"[\s;,]+")  # between the values of an image in one cell
 
 
 def load_rows(path: str | Path):
@@ -51,12 +53,56 @@ def _feature(kind: str, text: str, where: str):
         ) from None
 
 
-def to_examples(frame, features: dict[str, str], source: str) -> list[bytes]:
-    """Serialized tf.Examples with the model's raw features; empty cells are left missing."""
+def _value_columns(feature: str, size: int, columns: dict[str, str]) -> list[str] | None:
+    """CSV columns of a fixed-shape feature: its own (all values in one cell) or one per value.
+
+    One per value means `FEATURE_0` .. `FEATURE_{size-1}`; None when neither is there.
+    """
+    if feature in columns:
+        return [columns[feature]]
+    split = [f"{feature}_{i}" for i in range(size)]
+    return [columns[c] for c in split] if all(c in columns for c in split) else None
+
+
+def _fixed_feature(kind: str, texts: list[str], size: int, where: str):
+    """A tf.train.Feature of exactly `size` numbers from one packed cell or one cell each."""
+    import tensorflow as tf
+
+    values = VALUE_SEPARATORS.split(" ".join(texts).strip()) if "".join(texts).strip() else []
+    if len(values) != size:
+        raise TaskError(
+            f"{where}: needs {size} numbers (one cell separated by spaces, or one column "
+            f"each), found {len(values)}; fix the row"
+        )
+    features = [_feature(kind, value, where) for value in values]
+    if any(f is None for f in features):
+        raise TaskError(f"{where}: NaN among the values; every value is needed")
+    if kind == "INT":
+        flat = [f.int64_list.value[0] for f in features]
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=flat))
+    flat = [f.float_list.value[0] for f in features]
+    return tf.train.Feature(float_list=tf.train.FloatList(value=flat))
+
+
+def to_examples(
+    frame, features: dict[str, str], source: str, shapes: dict[str, list[int]] | None = None
+) -> list[bytes]:
+    """Serialized tf.Examples with the model's raw features; empty cells are left missing.
+
+    A fixed-shape feature (`shapes`, e.g. `pixels` [8, 8]) comes from one column whose cell
+    holds all its values separated by spaces, or from columns `pixels_0`, `pixels_1`, ...
+    (row by row); it must have all its values.
+    """
     import tensorflow as tf
 
     columns = {feature_name(c): c for c in frame.columns}
-    missing = [f for f in features if f not in columns]
+    sizes = {k: math.prod(v) for k, v in (shapes or {}).items() if k in features}
+    fixed = {k: _value_columns(k, n, columns) for k, n in sizes.items()}
+    missing = [
+        f"{f} (or {f}_0..{f}_{sizes[f] - 1})" if f in sizes else f
+        for f in features
+        if (fixed[f] is None if f in sizes else f not in columns)
+    ]
     if missing:
         raise TaskError(
             f"{source}: missing column(s) {', '.join(missing)} that the model needs; "
@@ -67,6 +113,11 @@ def to_examples(frame, features: dict[str, str], source: str) -> list[bytes]:
         cells = dict(zip(frame.columns, row, strict=True))
         feature_map = {}
         for name, kind in features.items():
+            if name in sizes:
+                texts = [str(cells[c]) for c in fixed[name]]
+                where = f"{source}: row {row_number}, column {fixed[name][0]!r}"
+                feature_map[name] = _fixed_feature(kind, texts, sizes[name], where)
+                continue
             text = str(cells[columns[name]]).strip()
             if text == "":
                 continue
@@ -99,7 +150,7 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
     frame = load_rows(input_csv)
     if manifest.get("kind") == "policy":
         return _act(model_dir, manifest, frame, str(input_csv))
-    examples = to_examples(frame, manifest["features"], str(input_csv))
+    examples = to_examples(frame, manifest["features"], str(input_csv), manifest.get("shapes"))
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
     predictions, scores = [], []
     for start in range(0, len(examples), BATCH):
