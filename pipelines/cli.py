@@ -465,6 +465,10 @@ def _summary_json(summary, wall: float, seconds: dict[str, float]) -> dict:
         "metric": summary.metric,
         "value": summary.value,
         "threshold": summary.threshold,
+        # Every evaluated metric, keyed 'METRIC' (one output) or 'OUTPUT/METRIC'; an
+        # ungated one (an auxiliary output's) has threshold None.
+        "metrics": {s.key: s.value for s in summary.scores},
+        "thresholds": {s.key: s.threshold for s in summary.scores},
         "blessed": bool(summary.blessed),
         "pushed_model": summary.pushed_model,
         "pushed_version": summary.pushed_version,

@@ -62,6 +62,14 @@ def _verdict(summary) -> str:
     return f"{summary.metric} {summary.value:.4f} (threshold {sign} {summary.threshold}) {blessed}"
 
 
+def _score(score) -> str:
+    value = "-" if score.value is None else f"{score.value:.4f}"
+    if score.threshold is None:
+        return f"{score.key} {value} (reported, not gated)"
+    sign = ">=" if score.higher_is_better else "<="
+    return f"{score.key} {value} (threshold {sign} {score.threshold})"
+
+
 def summary(run, wall: float) -> None:
     """The final lines of `kfx run` on stdout."""
     cached = sum(1 for s in run.steps if s.state == "cached")
@@ -70,6 +78,9 @@ def summary(run, wall: float) -> None:
         f"({len(run.steps)} components, {cached} from cache)"
     )
     print(f"  {_verdict(run)}")
+    if len(run.scores) > 1:  # a multi-output model: every output's metric
+        for score in run.scores:
+            print(f"    {_score(score)}")
     if run.pushed_model:
         print(f"  pushed model: {run.pushed_model}")
     elif run.blessed is False:

@@ -31,6 +31,18 @@ class Step:
 
 
 @dataclasses.dataclass
+class Score:
+    """One metric the Evaluator computed for one model output."""
+
+    key: str
+    """'METRIC' for a single-output model, 'OUTPUT/METRIC' for a multi-output one."""
+    value: float | None
+    threshold: float | None
+    """The gate; None when the metric is only reported (e.g. an auxiliary output's)."""
+    higher_is_better: bool
+
+
+@dataclasses.dataclass
 class RunSummary:
     """What `kfx run` prints at the end and `kfx runs` lists."""
 
@@ -50,6 +62,8 @@ class RunSummary:
     """Data span ExampleGen read."""
     optimized: dict | None = None
     """ModelOptimizer's record (`--optimize`): metric, and per variant its size and metric."""
+    scores: list[Score] = dataclasses.field(default_factory=list)
+    """Every evaluated output metric, main first (the main one is also `metric`/`value`)."""
 
     @property
     def state(self) -> str:
@@ -134,8 +148,17 @@ def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSu
                 summary.blessed = bool(_custom(artifact, "blessed"))
                 if _custom(artifact, "metric_value") is not None:  # PolicyEvaluator's
                     summary.value = float(_custom(artifact, "metric_value"))
+                    if spec is not None:
+                        summary.scores = [
+                            Score(spec.metric, summary.value, spec.threshold, spec.higher_is_better)
+                        ]
             elif node == "Evaluator" and spec is not None and artifact.uri:
-                summary.value = evaluation_value(artifact.uri, spec.metric)
+                values = evaluation_values(artifact.uri)
+                summary.scores = [
+                    Score(o.key, values.get((o.name, o.metric)), o.threshold, o.higher_is_better)
+                    for o in spec.scored
+                ]
+                summary.value = summary.scores[0].value
     if "ModelOptimizer" in by_node:
         for artifact in _outputs(mlmd, by_node["ModelOptimizer"].id):
             summary.optimized = _optimizer_record(artifact)
@@ -164,21 +187,27 @@ def _optimizer_record(artifact) -> dict | None:
     return record
 
 
-def evaluation_value(uri: str, metric: str) -> float | None:
-    """The overall-slice value of `metric` in an Evaluator output directory."""
+def evaluation_value(uri: str, metric: str, output: str = "") -> float | None:
+    """The overall-slice value of `metric` (of model output `output`) in an Evaluator output."""
+    return evaluation_values(uri).get((output, metric))
+
+
+def evaluation_values(uri: str) -> dict[tuple[str, str], float]:
+    """{(output name, metric name): value} of the candidate's overall slice ('' = one output)."""
     import tensorflow_model_analysis as tfma
 
+    found = {}
     try:
         for metrics in tfma.load_metrics(uri):
             if metrics.slice_key.single_slice_keys:
                 continue
             for item in metrics.metric_keys_and_values:
                 key = item.key
-                if key.name == metric and not key.is_diff and key.model_name != "baseline":
-                    return float(item.value.double_value.value)
+                if not key.is_diff and key.model_name != "baseline":
+                    found[(key.output_name, key.name)] = float(item.value.double_value.value)
     except (OSError, ValueError):
-        return None
-    return None
+        return {}
+    return found
 
 
 def run_summary(home: Home, task: str, run_id: str, spec=None) -> RunSummary | None:

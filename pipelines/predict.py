@@ -132,6 +132,8 @@ def to_examples(
 def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
     """The input rows plus `prediction` and `score` columns, from the latest pushed model.
 
+    A multi-output model gives `<output>_prediction` and `<output>_score` for each output.
+
     Raises:
         TaskError: no pushed model yet, or the CSV does not fit the model's inputs.
 
@@ -152,14 +154,18 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
         return _act(model_dir, manifest, frame, str(input_csv))
     examples = to_examples(frame, manifest["features"], str(input_csv), manifest.get("shapes"))
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
-    predictions, scores = [], []
+    # A multi-output model (manifest "outputs") serves <name>_prediction and <name>_score.
+    prefixes = [f"{o['name']}_" for o in manifest.get("outputs", [])] or [""]
+    columns = [f"{prefix}{key}" for prefix in prefixes for key in ("prediction", "score")]
+    found: dict[str, list] = {column: [] for column in columns}
     for start in range(0, len(examples), BATCH):
         out = serve(examples=tf.constant(examples[start : start + BATCH]))
-        values = out["prediction"].numpy()
-        predictions += [v.decode() if isinstance(v, bytes) else float(v) for v in values]
-        scores += [float(s) for s in out["score"].numpy()]
+        for column in columns:
+            values = out[column].numpy()
+            found[column] += [v.decode() if isinstance(v, bytes) else float(v) for v in values]
     frame = frame.copy()
-    frame["prediction"], frame["score"] = predictions, scores
+    for column in columns:
+        frame[column] = found[column]
     return frame
 
 

@@ -28,18 +28,8 @@ def eval_config(spec: TaskSpec):
     """
     import tensorflow_model_analysis as tfma
 
-    higher = spec.higher_is_better
-    bound = {"lower_bound" if higher else "upper_bound": {"value": spec.threshold}}
-    direction = (
-        tfma.MetricDirection.HIGHER_IS_BETTER if higher else (tfma.MetricDirection.LOWER_IS_BETTER)
-    )
-    threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(**bound),
-        change_threshold=tfma.GenericChangeThreshold(
-            direction=direction,
-            absolute={"value": -CHANGE_TOLERANCE if higher else CHANGE_TOLERANCE},
-        ),
-    )
+    if spec.outputs:
+        return _multi_output_eval_config(spec)
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
@@ -54,13 +44,61 @@ def eval_config(spec: TaskSpec):
             tfma.MetricsSpec(
                 metrics=[
                     tfma.MetricConfig(class_name="ExampleCount"),
-                    tfma.MetricConfig(
-                        class_name=METRICS[spec.metric].tfma_class,
-                        config=json.dumps({"name": spec.metric}),
-                        threshold=threshold,
-                    ),
+                    _metric_config(spec.metric, spec.threshold),
                 ]
             )
+        ],
+    )
+
+
+def _metric_config(metric: str, threshold: float | None):
+    """A gating metric: value threshold plus 'not worse than the baseline' (None: report only)."""
+    import tensorflow_model_analysis as tfma
+
+    config = {"class_name": METRICS[metric].tfma_class, "config": json.dumps({"name": metric})}
+    if threshold is None:
+        return tfma.MetricConfig(**config)
+    higher = METRICS[metric].higher_is_better
+    bound = {"lower_bound" if higher else "upper_bound": {"value": threshold}}
+    direction = (
+        tfma.MetricDirection.HIGHER_IS_BETTER if higher else (tfma.MetricDirection.LOWER_IS_BETTER)
+    )
+    gate = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(**bound),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=direction,
+            absolute={"value": -CHANGE_TOLERANCE if higher else CHANGE_TOLERANCE},
+        ),
+    )
+    return tfma.MetricConfig(**config, threshold=gate)
+
+
+def _multi_output_eval_config(spec: TaskSpec):
+    """Per output: its label, its metric and (unless only reported) its gate.
+
+    TFMA blesses only when every gated output passes; metrics are keyed by output name.
+    """
+    import tensorflow_model_analysis as tfma
+
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name="serving_default",
+                # Predictions: the signature output named after each output (signatures.py).
+                label_keys={o.name: xf(o.label) for o in spec.outputs},
+                preprocessing_function_names=["transform_features"],
+            )
+        ],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                output_names=[o.name],
+                metrics=[
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                    _metric_config(o.metric, o.threshold),
+                ],
+            )
+            for o in spec.outputs
         ],
     )
 
@@ -96,6 +134,10 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         "tuner": opts.tuner,
         "tune_trials": opts.tune_trials,
     }
+    if spec.outputs:  # thresholds stay out: changing a gate must not retrain
+        config["outputs"] = [
+            {"name": o.name, "label": o.label, "problem": o.problem} for o in spec.outputs
+        ]
     steps = opts.train_steps or spec.train_steps
 
     tfrecords = is_tfrecord_input(opts.input_dir)

@@ -42,6 +42,32 @@ METRICS: Mapping[str, Metric] = {
 
 
 @dataclasses.dataclass(frozen=True)
+class Output:
+    """One output of a multi-output model: what it learns and how the Evaluator scores it."""
+
+    name: str
+    """Output key of the model, its loss and metrics, and its serving outputs' prefix."""
+    label: str
+    """Raw label column it learns."""
+    problem: str
+    """'classification' or 'regression'."""
+    metric: str
+    """Metric the Evaluator computes for it, a key of `METRICS`."""
+    threshold: float | None = None
+    """Value the metric must reach; None reports it without gating (a training aid)."""
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a larger metric value is better."""
+        return METRICS[self.metric].higher_is_better
+
+    @property
+    def key(self) -> str:
+        """How summaries name its metric: 'OUTPUT/METRIC', or 'METRIC' for a single output."""
+        return f"{self.name}/{self.metric}" if self.name else self.metric
+
+
+@dataclasses.dataclass(frozen=True)
 class TaskSpec:
     """Everything a pipeline factory needs to know about one task."""
 
@@ -73,6 +99,39 @@ class TaskSpec:
     """Placement profile used when compiling for Kubeflow."""
     custom_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Task-specific settings handed to Transform and Trainer (e.g. hyper-parameters)."""
+    outputs: tuple[Output, ...] = ()
+    """A multi-output model's outputs, main first: `label`, `problem`, `metric` and
+    `threshold` above must be the main output's (`multi_output` builds such a spec). Empty:
+    one output, described by those fields."""
+
+    def __post_init__(self):
+        """Outputs from JSON become `Output`s; a multi-output spec must agree with its main."""
+        outputs = tuple(o if isinstance(o, Output) else Output(**o) for o in self.outputs or ())
+        object.__setattr__(self, "outputs", outputs)
+        if not outputs:
+            return
+        main = outputs[0]
+        if (main.label, main.problem, main.metric, main.threshold) != (
+            self.label,
+            self.problem,
+            self.metric,
+            self.threshold,
+        ):
+            raise ValueError(
+                f"task {self.name!r}: label/problem/metric/threshold must be outputs[0]'s"
+            )
+        if main.threshold is None:
+            raise ValueError(f"task {self.name!r}: the main output {main.name!r} needs a threshold")
+        if sum(o.problem == "classification" for o in outputs) > 1:
+            # Class names live in one label vocabulary (trainers/common/features.LABEL_VOCAB).
+            raise ValueError(f"task {self.name!r}: at most one classification output")
+
+    @property
+    def scored(self) -> tuple[Output, ...]:
+        """What the Evaluator computes, main first: `outputs`, or the one output of the spec."""
+        if self.outputs:
+            return self.outputs
+        return (Output("", self.label, self.problem, self.metric, self.threshold),)
 
     @property
     def higher_is_better(self) -> bool:
@@ -88,8 +147,26 @@ class TaskSpec:
         return path if path.is_absolute() else SCHEMAS_DIR / path
 
     def with_threshold(self, threshold: float | None) -> TaskSpec:
-        """A copy with another gating threshold (None keeps this one)."""
-        return self if threshold is None else dataclasses.replace(self, threshold=threshold)
+        """A copy with another gating threshold of the main metric (None keeps this one)."""
+        if threshold is None:
+            return self
+        outputs = self.outputs
+        if outputs:
+            outputs = (dataclasses.replace(outputs[0], threshold=threshold), *outputs[1:])
+        return dataclasses.replace(self, threshold=threshold, outputs=outputs)
+
+
+def multi_output(outputs: tuple[Output, ...], **fields) -> TaskSpec:
+    """A TaskSpec whose main label, problem, metric and threshold are `outputs[0]`'s."""
+    main = outputs[0]
+    return TaskSpec(
+        label=main.label,
+        problem=main.problem,
+        metric=main.metric,
+        threshold=main.threshold,
+        outputs=outputs,
+        **fields,
+    )
 
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -144,6 +221,31 @@ BUILTIN: Mapping[str, TaskSpec] = {
             threshold=475.0,
             train_steps=50_000,
             custom_config={"env_id": "CartPole-v1"},
+        ),
+        multi_output(
+            name="wide_deep",
+            kind="supervised",
+            trainer="trainers.wide_deep",
+            data="trainers.wide_deep.data",
+            dataset="vega_datasets cars (398 cars with fuel economy, offline)",
+            outputs=(
+                # Gate: beat least squares on the same features (eval RMSE 3.057, BENCHMARKS.md).
+                Output("mpg", "Miles_per_Gallon", "regression", "rmse", threshold=3.05),
+                Output("aux", "Miles_per_Gallon", "regression", "rmse"),  # training aid
+            ),
+            train_steps=1000,
+        ),
+        multi_output(
+            name="multi_io",
+            kind="supervised",
+            trainer="trainers.multi_io",
+            data="trainers.multi_io.data",
+            dataset="generated product reviews (1500: text + price → sentiment + rating)",
+            outputs=(
+                Output("sentiment", "sentiment", "classification", "accuracy", threshold=0.9),
+                Output("rating", "rating", "regression", "rmse", threshold=0.6),
+            ),
+            train_steps=1000,
         ),
     )
 }

@@ -74,6 +74,24 @@ class FitParams:
 
 
 @dataclasses.dataclass(frozen=True)
+class Head:
+    """One output of a multi-output model (what the Trainer's `custom_config['outputs']` lists)."""
+
+    name: str
+    """Output key: names the model's output, its loss and metrics, and its serving outputs."""
+    label: str
+    """Raw label column the output learns."""
+    problem: str
+    """'classification' or 'regression'."""
+    n_classes: int = 0
+    """Number of classes (0 for regression)."""
+    label_mean: float = 0.0
+    """Regression label mean over training batches."""
+    label_std: float = 1.0
+    """Regression label standard deviation."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Context:
     """What a model builder needs to know about the data."""
 
@@ -89,6 +107,8 @@ class Context:
     """Regression label standard deviation."""
     train_steps: int = 0
     """Optimizer steps of the whole fit; learning-rate schedules span them."""
+    heads: tuple[Head, ...] = ()
+    """Outputs of a multi-output model, main first (empty: one output, described above)."""
 
 
 def optimizer(hp: FitParams | float, ctx: Context, model: tf.keras.Model):
@@ -106,7 +126,21 @@ def optimizer(hp: FitParams | float, ctx: Context, model: tf.keras.Model):
     return adam
 
 
-def compile_model(model: tf.keras.Model, ctx: Context, hp: FitParams | float) -> tf.keras.Model:
+def _loss_and_metric(problem: str):
+    if problem == "classification":
+        return (
+            tf.keras.losses.SparseCategoricalCrossentropy(),
+            tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+        )
+    return tf.keras.losses.MeanSquaredError(), tf.keras.metrics.RootMeanSquaredError(name="rmse")
+
+
+def compile_model(
+    model: tf.keras.Model,
+    ctx: Context,
+    hp: FitParams | float,
+    loss_weights: dict[str, float] | None = None,
+) -> tf.keras.Model:
     """Compiles with the loss and the metric the task's Evaluator gates on.
 
     Args:
@@ -114,15 +148,20 @@ def compile_model(model: tf.keras.Model, ctx: Context, hp: FitParams | float) ->
         ctx: the data context.
         hp: the trainer's hyper-parameters (their learning-rate schedule applies), or a
             constant learning rate.
+        loss_weights: a multi-output model's (`ctx.heads`) {head name: loss weight}; None
+            weighs every output equally. Each output gets its own loss and metric.
 
     """
-    if ctx.problem == "classification":
-        loss = tf.keras.losses.SparseCategoricalCrossentropy()
-        metrics = [tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    if ctx.heads:
+        pairs = {head.name: _loss_and_metric(head.problem) for head in ctx.heads}
+        loss = {name: pair[0] for name, pair in pairs.items()}
+        metrics = {name: [pair[1]] for name, pair in pairs.items()}
     else:
-        loss = tf.keras.losses.MeanSquaredError()
-        metrics = [tf.keras.metrics.RootMeanSquaredError(name="rmse")]
-    model.compile(optimizer=optimizer(hp, ctx, model), loss=loss, metrics=metrics)
+        loss, metric = _loss_and_metric(ctx.problem)
+        metrics, loss_weights = [metric], None
+    model.compile(
+        optimizer=optimizer(hp, ctx, model), loss=loss, metrics=metrics, loss_weights=loss_weights
+    )
     return model
 
 
@@ -144,33 +183,99 @@ def output_layer(ctx: Context, name: str = "output") -> list[tf.keras.layers.Lay
     ]
 
 
+def head_output(head: Head, x: tf.Tensor) -> tf.Tensor:
+    """One output of a multi-output model on features `x`, its last layer named `head.name`.
+
+    Keras names losses and metrics after the output layer, so the head's name is what
+    `compile_model`, the fit history (`val_<head>_rmse`) and the serving outputs use.
+    Float32 like `output_layer`.
+    """
+    from trainers.common.layers import Denormalize
+
+    if head.problem == "classification":
+        return tf.keras.layers.Dense(
+            head.n_classes, activation="softmax", name=head.name, dtype="float32"
+        )(x)
+    z = tf.keras.layers.Dense(1, name=f"{head.name}_z", dtype="float32")(x)
+    return Denormalize(head.label_mean, head.label_std, name=head.name, dtype="float32")(z)
+
+
+def _input_features(tf_transform_output, label: str, outputs: list[dict]) -> InputFeatures:
+    """The model inputs: every transformed feature except the labels of all outputs."""
+    labels = {label} | {o["label"] for o in outputs}
+    classified = [o["label"] for o in outputs if o["problem"] == "classification"]
+    # InputFeatures skips one label; a class label left in would need its own vocabulary.
+    features = InputFeatures.from_transform_output(
+        tf_transform_output, classified[0] if classified else label
+    )
+    keys = {xf(name) for name in labels}
+    return dataclasses.replace(
+        features,
+        numeric=tuple(k for k in features.numeric if k not in keys),
+        categorical={k: v for k, v in features.categorical.items() if k not in keys},
+    )
+
+
+def _stats(values: tf.Tensor) -> tuple[float, float]:
+    std = float(tf.math.reduce_std(values))
+    return float(tf.reduce_mean(values)), std if std > 0 else 1.0
+
+
+def _head(output: dict, n_classes: int, sample: list) -> Head:
+    """A Head from a `custom_config['outputs']` entry and sampled label batches."""
+    name, label, problem = output["name"], output["label"], output["problem"]
+    if problem == "classification":
+        return Head(name, label, problem, n_classes)
+    return Head(name, label, problem, 0, *_stats(_concat(sample, name)))
+
+
+def _concat(batches: list, head: str | None) -> tf.Tensor:
+    """One head's labels (or the single label) of sampled batches, as one float vector."""
+    values = [y if head is None else y[head] for y in batches]
+    return tf.cast(tf.reshape(tf.concat(values, axis=0), [-1]), tf.float32)
+
+
 def _prepare(fn_args, default: FitParams):
     config = fn_args.custom_config or {}
     label, problem = config["label"], config["problem"]
     hp = hparams.from_fn_args(default, fn_args)
     tf.keras.utils.set_random_seed(hp.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    features = InputFeatures.from_transform_output(tf_transform_output, label)
+    outputs = list(config.get("outputs") or [])  # a multi-output model's, main first
+    features = _input_features(tf_transform_output, label, outputs)
+    other_labels = tuple(sorted({xf(o["label"]) for o in outputs} - {xf(label)}))
+
+    def split(x, y):  # (inputs, {output name: its label}); outputs may share a label
+        labels = {**{k: x[k] for k in other_labels}, xf(label): y}
+        return {k: x[k] for k in features.keys}, {
+            o["name"]: labels[xf(o["label"])] for o in outputs
+        }
 
     def data(files, epochs):
-        return inputs.dataset(
+        batches = inputs.dataset(
             files,
             fn_args.data_accessor,
             tf_transform_output,
             xf(label),
-            features.keys,
+            features.keys + other_labels,
             hp.batch_size,
             num_epochs=epochs,
             seed=hp.seed,
         )
+        return batches.map(split) if outputs else batches
 
     train, val = data(fn_args.train_files, None), data(fn_args.eval_files, 1)
+    problems = {problem} | {o["problem"] for o in outputs}
+    n_classes = 0
+    if "classification" in problems:
+        n_classes = tf_transform_output.vocabulary_size_by_name(LABEL_VOCAB)
+    sample = [y for _, y in train.take(LABEL_STATS_BATCHES)] if "regression" in problems else []
+    heads = tuple(_head(o, n_classes, sample) for o in outputs)
     if problem == "classification":
-        ctx = Context(features, problem, tf_transform_output.vocabulary_size_by_name(LABEL_VOCAB))
+        ctx = Context(features, problem, n_classes, heads=heads)
     else:
-        labels = tf.concat([y for _, y in train.take(LABEL_STATS_BATCHES)], axis=0)
-        std = float(tf.math.reduce_std(labels))
-        ctx = Context(features, problem, 0, float(tf.reduce_mean(labels)), std if std > 0 else 1.0)
+        mean, std = _stats(_concat(sample, heads[0].name if heads else None))
+        ctx = Context(features, problem, 0, mean, std, heads=heads)
     fit = _schedule(fn_args.train_steps, hp)
     ctx = dataclasses.replace(ctx, train_steps=fit["steps_per_epoch"] * fit["epochs"])
     return hp, ctx, tf_transform_output, train, val
@@ -246,8 +351,23 @@ def run(fn_args, build: Callable[[Context, Any], tf.keras.Model], default: FitPa
     )
     config = fn_args.custom_config
     signatures.export(
-        model, fn_args.serving_model_dir, tf_transform_output, config["label"], config["problem"]
+        model,
+        fn_args.serving_model_dir,
+        tf_transform_output,
+        config["label"],
+        config["problem"],
+        outputs=ctx.heads,
     )
+
+
+def _objective(ctx: Context):
+    """The validation metric a search optimises: the (main output's) gated metric."""
+    import keras_tuner as kt
+
+    prefix = f"val_{ctx.heads[0].name}_" if ctx.heads else "val_"
+    if ctx.problem == "classification":
+        return kt.Objective(f"{prefix}accuracy", direction="max")
+    return kt.Objective(f"{prefix}rmse", direction="min")
 
 
 def tuner(fn_args, build, default: FitParams, space: Callable[[Any], dict]):
@@ -263,10 +383,7 @@ def tuner(fn_args, build, default: FitParams, space: Callable[[Any], dict]):
 
     hp, ctx, _, train, val = _prepare(fn_args, default)
     config = fn_args.custom_config or {}
-    if ctx.problem == "classification":
-        objective = kt.Objective("val_accuracy", direction="max")
-    else:
-        objective = kt.Objective("val_rmse", direction="min")
+    objective = _objective(ctx)
     schedule = _schedule(fn_args.train_steps, hp)
     search = tuning.tuner(
         config.get("tuner", "random"),

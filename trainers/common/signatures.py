@@ -33,6 +33,30 @@ def _outputs(raw, classes):
     }
 
 
+PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}  # TFMA's
+
+
+def output_key(output: str, key: str) -> str:
+    """Serving key of `key` ('prediction', 'score', 'probabilities') of one model output."""
+    return f"{output}_{key}"
+
+
+def _multi_outputs(raw: dict, outputs: Sequence, classes) -> dict:
+    """Each output's signature outputs, keyed `output_key(output name, key)`.
+
+    The output's own name holds what TFMA scores (class probabilities, or the value): for
+    a model's predictions TFMA looks metrics up by output name (ModelSpec.prediction_keys
+    only applies to predictions stored in the examples).
+    """
+    found = {}
+    for out in outputs:
+        kind = classes if out.problem == "classification" else None
+        for key, value in _outputs(raw[out.name], kind).items():
+            found[output_key(out.name, key)] = value
+        found[out.name] = found[output_key(out.name, PREDICTION_KEYS[out.problem])]
+    return found
+
+
 def export(
     model,
     serving_dir: str,
@@ -40,6 +64,7 @@ def export(
     label: str,
     problem: str,
     input_keys: Sequence[str] | None = None,
+    outputs: Sequence = (),
 ) -> None:
     """Saves `model` with the raw-example signatures and a manifest of its raw inputs.
 
@@ -51,23 +76,30 @@ def export(
         problem: 'classification' or 'regression'.
         input_keys: the transformed features the model takes; None reads them from a
             Functional model's inputs (a subclassed model has none: pass them).
+        outputs: a multi-output model's outputs (`name`, `label`, `problem` attributes), main
+            first; each gets `<name>_prediction`, `<name>_score` (and `<name>_probabilities`)
+            serving outputs, and `<name>` for TFMA. Empty: a single-output model.
 
     """
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
-    serving_spec = {k: v for k, v in raw_spec.items() if k != label}
+    labels = {label} | {out.label for out in outputs}
+    serving_spec = {k: v for k, v in raw_spec.items() if k not in labels}
     if input_keys is not None:
         keys = list(input_keys)
     else:
         keys = sorted(model.input.keys()) if isinstance(model.input, dict) else model.input_names
     classes = None
-    if problem == "classification":
+    if "classification" in {problem} | {out.problem for out in outputs}:
         classes = tf.constant(tf_transform_output.vocabulary_by_name(LABEL_VOCAB))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve(examples):
         transformed = model.tft_layer(tf.io.parse_example(examples, serving_spec))
-        return _outputs(model({k: transformed[k] for k in keys}, training=False), classes)
+        raw = model({k: transformed[k] for k in keys}, training=False)
+        if outputs:
+            return _multi_outputs(raw, outputs, classes)
+        return _outputs(raw, classes)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def transform_features(examples):
@@ -89,6 +121,10 @@ def export(
     }
     if shapes:  # fixed-shape features (images): `kfx predict` reads them from several values
         manifest["shapes"] = shapes
+    if outputs:  # `kfx predict` writes <name>_prediction and <name>_score for each
+        manifest["outputs"] = [
+            {"name": out.name, "label": out.label, "problem": out.problem} for out in outputs
+        ]
     path = os.path.join(serving_dir, MANIFEST)
     tf.io.gfile.makedirs(os.path.dirname(path))
     with tf.io.gfile.GFile(path, "w") as handle:

@@ -1,0 +1,1 @@
+"""Car fuel economy (vega_datasets cars): Functional wide & deep regression, auxiliary output."""
