@@ -15,9 +15,7 @@ from pipelines.tasks import METRICS, SPAN, TaskSpec
 from trainers.common.features import xf
 
 CHANGE_TOLERANCE = 1e-10  # a candidate may not be worse than the baseline by more than this
-# The serving signature output TFMA scores (see trainers/common/signatures.py).
 TFRECORD_SUFFIX = ".tfrecord"  # data.tfrecord or data.tfrecord.gz: already tf.Examples
-PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}
 
 
 def eval_config(spec: TaskSpec):
@@ -27,6 +25,9 @@ def eval_config(spec: TaskSpec):
     features and score nonsense; with it, the Evaluator sees exactly what serving sees.
     """
     import tensorflow_model_analysis as tfma
+
+    # The serving signature output TFMA scores.
+    from trainers.common.signatures import PREDICTION_KEYS
 
     if spec.outputs:
         return _multi_output_eval_config(spec)

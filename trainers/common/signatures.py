@@ -33,7 +33,8 @@ def _outputs(raw, classes):
     }
 
 
-PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}  # TFMA's
+# The signature output TFMA scores (pipelines/supervised.py): class probabilities, or the value.
+PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}
 
 
 def output_key(output: str, key: str) -> str:
