@@ -5,8 +5,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 
-def image_input(features) -> tuple[dict, tf.Tensor]:
-    """The named Keras inputs of an image task and its one image tensor [batch, h, w, c].
+def image_key(features) -> str:
+    """The key of an image task's one image feature (per-example shape [h, w, channels]).
 
     Args:
         features: the task's `InputFeatures`; exactly one of them has a 3-d shape.
@@ -21,8 +21,13 @@ def image_input(features) -> tuple[dict, tf.Tensor]:
             f"an image model needs exactly one [height, width, channels] feature; the "
             f"transformed features with shapes are {dict(features.shapes)}"
         )
+    return images[0]
+
+
+def image_input(features) -> tuple[dict, tf.Tensor]:
+    """The named Keras inputs of an image task and its one image tensor [batch, h, w, c]."""
     inputs = features.keras_inputs()
-    return inputs, inputs[images[0]]
+    return inputs, inputs[image_key(features)]
 
 
 def augmentation(

@@ -6,7 +6,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from trainers.common import distribute, keras_trainer, signatures
+from trainers.common import distribute, images, keras_trainer, signatures
 from trainers.subclassed import loop
 from trainers.subclassed.layers import DigitsClassifier
 
@@ -31,17 +31,9 @@ class HParams(keras_trainer.FitParams):
     """Model name."""
 
 
-def image_key(ctx: keras_trainer.Context) -> str:
-    """The one transformed image feature the model reads."""
-    keys = [k for k, shape in ctx.features.shapes.items() if len(shape) == 3]
-    if len(keys) != 1:
-        raise ValueError(f"expected one image feature, got shapes {dict(ctx.features.shapes)}")
-    return keys[0]
-
-
 def build(ctx: keras_trainer.Context, hp: HParams) -> DigitsClassifier:
     """The subclassed model with its weights created (called once on a zero image)."""
-    key = image_key(ctx)
+    key = images.image_key(ctx.features)
     model = DigitsClassifier(key, ctx.n_classes, hp)
     model({key: tf.zeros([1, *ctx.features.shapes[key]])}, training=False)
     return model
@@ -76,7 +68,7 @@ def run_fn(fn_args):
         tf_transform_output,
         config["label"],
         config["problem"],
-        input_keys=[image_key(ctx)],
+        input_keys=[images.image_key(ctx.features)],
     )
 
 

@@ -109,3 +109,14 @@ def test_cnn_learns_a_tiny_batch(module):
     # Training-mode loss: BatchNorm's moving statistics lag behind in 15 steps.
     history = model.fit(batch, labels, epochs=15, batch_size=16, verbose=0).history["loss"]
     assert history[-1] < history[0]
+
+
+@pytest.mark.parametrize("module", [vgg, resnet])
+def test_search_space_names_hyper_parameters(module):
+    import keras_tuner as kt
+
+    from trainers.common import hparams
+
+    space = module.search_space(kt.HyperParameters())
+    tuned = hparams.override(module.HParams(), space)
+    assert all(getattr(tuned, key) == value for key, value in space.items())

@@ -117,5 +117,30 @@ def test_tensorboard_hook_writes_train_and_validation_scalars(tmp_path):
 @pytest.mark.parametrize("bad", [{}, {"pixels_xf": (64,)}])
 def test_build_needs_one_image_feature(bad):
     features = InputFeatures(numeric=tuple(bad), categorical={}, shapes=bad)
-    with pytest.raises(ValueError, match="one image feature"):
+    with pytest.raises(ValueError, match="exactly one"):
         build(Context(features, "classification", 10), HParams())
+
+
+def test_warm_start_copies_the_saved_subclassed_models_weights(tmp_path):
+    from trainers.common import keras_trainer
+
+    tf.keras.utils.set_random_seed(1)
+    base = build(CTX, HParams(units=16))
+    base.save(str(tmp_path / "base"), save_format="tf")
+    tf.keras.utils.set_random_seed(2)
+    fresh = build(CTX, HParams(units=16))
+    assert keras_trainer.warm_start(fresh, str(tmp_path / "base")) == 3  # 2 blocks + output
+    batch = {"pixels_xf": tf.random.stateless_uniform([3, 8, 8, 1], seed=[0, 9])}
+    np.testing.assert_allclose(
+        fresh(batch, training=False).numpy(), base(batch, training=False).numpy(), atol=1e-6
+    )
+
+
+def test_search_space_names_hyper_parameters():
+    import keras_tuner as kt
+
+    from trainers.common import hparams
+    from trainers.subclassed.model import search_space
+
+    tuned = hparams.override(HParams(), search_space(kt.HyperParameters()))
+    assert tuned.units == 64 and tuned.layers == 1
