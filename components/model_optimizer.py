@@ -216,14 +216,24 @@ def tflite_score(blob: bytes, dataset, problem: str, output: str | None = None) 
 # ---- pruning and conversion ---------------------------------------------------------------------
 
 
+def is_graph_model(model) -> bool:
+    """True for Functional and Sequential models (tfmot prunes those), False for subclassed."""
+    import tensorflow as tf
+
+    return isinstance(model, tf.keras.Sequential) or bool(getattr(model, "_is_graph_network", 0))
+
+
 def keras_core(model):
     """The Functional model of a loaded SavedModel, without extra tracked layers.
 
     `signatures.export` attaches the Transform layer as `model.tft_layer`; rebuilding from
     inputs/outputs leaves it (and any other non-graph attribute) out, so the model clones.
+    A subclassed model has no graph to rebuild and is returned as it is.
     """
     import tensorflow as tf
 
+    if not is_graph_model(model):
+        return model
     return tf.keras.Model(model.inputs, model.outputs, name=model.name)
 
 
@@ -258,7 +268,10 @@ def _policy():
 
 
 def prune(model, train, problem: str, params: OptimizeParams):
-    """Magnitude-prunes `model` while fine-tuning on `train`; returns the stripped model.
+    """Magnitude-prunes `model` while fine-tuning on `train`.
+
+    Returns:
+        The stripped model and how many of its layers were pruned.
 
     Sparsity ramps polynomially from 0 to `params.target_sparsity` over the first 70% of
     `params.prune_steps`, then holds while the remaining weights recover. Layers of `model`
@@ -288,7 +301,22 @@ def prune(model, train, problem: str, params: OptimizeParams):
         callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
         verbose=0,
     )
-    return tfmot.sparsity.keras.strip_pruning(pruned)
+    return tfmot.sparsity.keras.strip_pruning(pruned), _wrapped(pruned)
+
+
+def _wrapped(model) -> int:
+    """Layers of `model` (nested models included) with weights under a pruning wrapper."""
+    from tensorflow_model_optimization.python.core.sparsity.keras.pruning_wrapper import (
+        PruneLowMagnitude,
+    )
+
+    count = 0
+    for layer in model.layers:
+        if isinstance(layer, PruneLowMagnitude):
+            count += bool(layer.prunable_weights)  # BatchNorm, Dropout... are wrapped, not pruned
+        elif hasattr(layer, "layers"):
+            count += _wrapped(layer)
+    return count
 
 
 def to_tflite(model, representative: Callable | None = None) -> bytes:
@@ -302,7 +330,7 @@ def to_tflite(model, representative: Callable | None = None) -> bytes:
     """
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter = _converter(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if representative is None:
         return converter.convert()
@@ -318,6 +346,24 @@ def to_tflite(model, representative: Callable | None = None) -> bytes:
         debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(FLOAT_OPS)),
     )
     return debugger.get_nondebug_quantized_model()
+
+
+def _converter(model):
+    """A TFLite converter whose signature inputs are named like the model's inputs.
+
+    A subclassed model called with a dict would come out with one input `args_0`; converting a
+    function of a dict of named specs keeps the feature names.
+    """
+    import tensorflow as tf
+
+    if is_graph_model(model):
+        return tf.lite.TFLiteConverter.from_keras_model(model)
+    saved = model._get_save_spec()  # the inputs the model was called with when saved
+    if not isinstance(saved, dict):
+        raise ValueError(f"model {model.name!r}: a subclassed model must take a dict of features")
+    spec = {k: tf.TensorSpec(s.shape, s.dtype, name=k) for k, s in saved.items()}
+    serve = tf.function(lambda inputs: model(inputs, training=False), input_signature=[spec])
+    return tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
 
 
 def float_ops(blob: bytes) -> list[str]:
@@ -356,12 +402,14 @@ def optimize(
 
     clock = time.monotonic()
     model = keras_core(tf.keras.models.load_model(serving_dir, compile=False))
-    if len(model.outputs) != 1:
+    graph = is_graph_model(model)
+    if graph and len(model.outputs) != 1:
         raise ValueError(
             f"{serving_dir}: the model has {len(model.outputs)} outputs; the ModelOptimizer "
             "fine-tunes and scores single-output models (run without --optimize)"
         )
-    names = list(model.input_names)
+    # A subclassed model takes what the trainers feed: every transformed feature but the label.
+    names = list(model.input_names) if graph else [k for k in feature_spec if k != label_key]
     eval_data = transformed_dataset(eval_files, feature_spec, label_key, names, 256)
     train = transformed_dataset(
         train_files, feature_spec, label_key, names, params.batch_size, params.seed
@@ -387,8 +435,10 @@ def optimize(
     report["seconds"]["load_and_score"] = time.monotonic() - clock
 
     clock = time.monotonic()
-    stripped = prune(model, train, problem, params)
+    # tfmot prunes Functional and Sequential models; a subclassed one is quantised unpruned.
+    stripped, layers = prune(model, train, problem, params) if graph else (model, 0)
     variants["pruned"] = {
+        "layers": layers,
         "weights_bytes": weights_bytes(stripped),
         "weights_gzip_bytes": weights_gzip_bytes(stripped),
         "sparsity": sparsity(stripped),
@@ -396,7 +446,7 @@ def optimize(
     }
     report["seconds"]["prune"] = time.monotonic() - clock
 
-    output = model.output_names[0]
+    output = model.output_names[0] if graph else None
     blobs: dict[str, bytes] = {}
     calibration = representative_dataset(train, params.calibration_examples)
     for variant, file, rep in (

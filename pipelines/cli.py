@@ -490,7 +490,7 @@ def _print_optimized(record: dict) -> None:
         size = values.get("bytes") if "file" in values else None
         where = f"{values['file']} {size} B, {floats / size:.2f}x smaller" if size else ""
         if "sparsity" in values:
-            where = f"{values['sparsity']:.0%} of kernel weights zero"
+            where = f"{values.get('layers', 0)} layers pruned: {values['sparsity']:.0%} zeros"
         print(f"    {variant:<14} {values.get(metric, float('nan')):.4f}  {where}".rstrip())
 
 

@@ -218,8 +218,37 @@ def test_prune_reaches_the_target_sparsity_and_skips_custom_layers(trained, data
     before = mo.keras_score(model, evaluation, "classification")
     train = mo.transformed_dataset(data[0], SPEC, LABEL, INPUTS, 32, shuffle_seed=2)
     params = mo.OptimizeParams(target_sparsity=0.6, prune_steps=60, learning_rate=3e-3)
-    stripped = mo.prune(model, train, "classification", params)
+    stripped, layers = mo.prune(model, train, "classification", params)
+    assert layers == 2  # the two Dense layers inside the nested Sequential
     assert mo.sparsity(stripped) == pytest.approx(0.6, abs=0.02)
     assert isinstance(stripped.get_layer("features"), FeatureVector)  # not wrapped, kept
     assert mo.weights_gzip_bytes(stripped) < mo.weights_gzip_bytes(trained)
     assert mo.keras_score(stripped, evaluation, "classification") >= before - 0.05
+
+
+class _Subclassed(tf.keras.Model):
+    """A subclassed model on a dict of features, like trainers/subclassed."""
+
+    def __init__(self):
+        super().__init__(name="subclassed")
+        self.features = FeatureVector(NUMERIC, CATEGORICAL)
+        self.hidden = tf.keras.layers.Dense(32, activation="relu")
+        self.head = tf.keras.layers.Dense(3, activation="softmax")
+
+    def call(self, inputs):
+        return self.head(self.hidden(self.features(inputs)))
+
+
+def test_subclassed_models_are_quantised_with_named_inputs_but_not_pruned(data):
+    tf.keras.utils.set_random_seed(0)
+    model = _Subclassed()
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.02), loss=mo.loss_for("classification"))
+    train = mo.transformed_dataset(data[0], SPEC, LABEL, INPUTS, 32, shuffle_seed=0)
+    model.fit(train, steps_per_epoch=200, epochs=1, verbose=0)
+    assert not mo.is_graph_model(model) and mo.keras_core(model) is model
+    evaluation = _eval(data)
+    float_accuracy = mo.keras_score(model, evaluation, "classification")
+    int8 = mo.to_tflite(model, mo.representative_dataset(train, 100))
+    signature = tf.lite.Interpreter(model_content=int8).get_signature_list()["serving_default"]
+    assert sorted(signature["inputs"]) == sorted(INPUTS)  # not one `args_0`
+    assert abs(mo.tflite_score(int8, evaluation, "classification") - float_accuracy) <= 0.02
