@@ -25,6 +25,7 @@ bench: setup
 	$(VENV)/bin/python tests/bench/bench_pipeline.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_beam.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_trainer_options.py --out BENCHMARKS.md
+	$(VENV)/bin/python tests/bench/bench_tasks.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_optimize.py --out BENCHMARKS.md
 
 lint: setup
