@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import random
 import time
 
 import numpy as np
 import tensorflow as tf
 
 from trainers.rl import envs as envs_lib
+from trainers.rl.monitor import (
+    EpisodeStats,
+    Evaluations,
+    TrainResult,
+    seed_everything,
+)
 from trainers.rl.qnet import build_qnet
 from trainers.rl.replay import ReplayBuffer
 from trainers.rl.schedules import linear_schedule
-
-MIN_STOP_EPISODES = 20  # an evaluation needs at least this many episodes to stop training
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +81,7 @@ class DQNParams:
     eval_every: int = 1_000
     """Environment steps between greedy evaluations (one more runs at the end)."""
     eval_episodes: int = 50
-    """Episodes per evaluation; early stopping needs at least MIN_STOP_EPISODES."""
+    """Episodes per evaluation; early stopping needs at least monitor.MIN_STOP_EPISODES."""
     eval_seed: int = 1_000
     """Evaluation episode i is reset with seed `eval_seed + i` (fixed, so comparisons pair)."""
     target_return: float = 475.0
@@ -86,35 +89,6 @@ class DQNParams:
     stop_margin_se: float = 2.0
     """Training stops once an evaluation's mean minus this many standard errors of the mean
     reaches `target_return` (0: the plain mean), so a lucky evaluation does not stop it."""
-
-
-@dataclasses.dataclass
-class TrainResult:
-    """What `train` returns."""
-
-    model: tf.keras.Model
-    """The Q-network with the weights of the best evaluation."""
-    env_id: str
-    """Environment the network was trained on."""
-    steps_to_target: int | None
-    """Environment steps done when an evaluation reached the target and stopped training."""
-    history: list[tuple[int, float]]
-    """(environment steps, mean evaluation return) of every evaluation."""
-    wall_s: float
-    """Seconds spent in `train`, evaluations included."""
-    env_steps: int
-    """Environment steps done (evaluation episodes not counted)."""
-    best_return: float
-    """Mean return of the best evaluation (the one whose weights `model` holds)."""
-    best_step: int
-    """Environment steps done at the best evaluation."""
-
-    @property
-    def summary(self) -> dict:
-        """JSON-ready numbers (everything but the model)."""
-        fields = dataclasses.asdict(dataclasses.replace(self, model=None))
-        fields.pop("model")
-        return fields
 
 
 def td_targets(rewards, dones, gamma: float, next_q_target, next_q_online=None) -> tf.Tensor:
@@ -218,13 +192,6 @@ class Learner(tf.Module):
         return loss / n, q / n
 
 
-def seed_everything(seed: int) -> None:
-    """Seeds Python's `random`, numpy's global generator and TensorFlow."""
-    random.seed(seed)
-    np.random.seed(seed)
-    tf.keras.utils.set_random_seed(seed)
-
-
 def train(params: DQNParams, log_dir: str | None = None, initial_weights=None) -> TrainResult:
     """Trains a Q-network on `params.env_id`; the same params give the same result.
 
@@ -249,8 +216,8 @@ def train(params: DQNParams, log_dir: str | None = None, initial_weights=None) -
         learner.target.set_weights(initial_weights)
     buffer = ReplayBuffer(p.buffer_size, obs_shape)
     writer = tf.summary.create_file_writer(log_dir) if log_dir else tf.summary.create_noop_writer()
-    evals = _Evaluations(p, learner)
-    episodes = _EpisodeStats(p.num_envs)
+    evals = Evaluations(p, learner.online, lambda obs: learner.greedy(obs).numpy())
+    episodes = EpisodeStats(p.num_envs)
     step, since_train, next_eval = 0, 0, p.eval_every
     vec_env = envs_lib.make_vec_env(p.env_id, p.num_envs, p.seed)
     with writer.as_default(), contextlib.closing(vec_env) as envs:
@@ -279,17 +246,7 @@ def train(params: DQNParams, log_dir: str | None = None, initial_weights=None) -
         if not evals.history or evals.history[-1][0] != step:
             evals.run(step)
     writer.close()
-    learner.online.set_weights(evals.best_weights)
-    return TrainResult(
-        model=learner.online,
-        env_id=p.env_id,
-        steps_to_target=evals.steps_to_target,
-        history=evals.history,
-        wall_s=time.monotonic() - start,
-        env_steps=step,
-        best_return=evals.best_return,
-        best_step=evals.best_step,
-    )
+    return evals.result(p.env_id, step, time.monotonic() - start)
 
 
 def _epsilon_greedy(learner, obs, epsilon, n_actions, rng) -> np.ndarray:
@@ -313,54 +270,3 @@ def _train_phase(learner: Learner, buffer: ReplayBuffer, p: DQNParams, rng, step
     )
     tf.summary.scalar("losses/td_loss", loss, step=step)
     tf.summary.scalar("losses/q_values", q, step=step)
-
-
-class _EpisodeStats:
-    """Running return and length per environment, logged when an episode ends."""
-
-    def __init__(self, num_envs: int):
-        self.returns = np.zeros(num_envs)
-        self.lengths = np.zeros(num_envs, dtype=np.int64)
-
-    def update(self, rewards, ended, epsilon: float, step: int) -> None:
-        self.returns += rewards
-        self.lengths += 1
-        for i in ended:
-            tf.summary.scalar("charts/episodic_return", self.returns[i], step=step)
-            tf.summary.scalar("charts/episodic_length", self.lengths[i], step=step)
-            tf.summary.scalar("charts/epsilon", epsilon, step=step)
-            self.returns[i], self.lengths[i] = 0.0, 0
-
-
-class _Evaluations:
-    """Periodic greedy evaluations: history, best weights and the early-stopping decision."""
-
-    def __init__(self, params: DQNParams, learner: Learner):
-        self.params, self.learner = params, learner
-        self.history: list[tuple[int, float]] = []
-        self.best_return, self.best_step = -np.inf, 0
-        self.best_weights = learner.online.get_weights()
-        self.steps_to_target: int | None = None
-
-    @property
-    def reached(self) -> bool:
-        return self.steps_to_target is not None
-
-    def run(self, step: int) -> None:
-        p = self.params
-
-        def policy(obs):
-            return self.learner.greedy(obs.reshape(len(obs), -1)).numpy()
-
-        returns = envs_lib.evaluate(policy, p.env_id, p.eval_episodes, p.eval_seed)
-        mean = float(returns.mean())
-        self.history.append((step, mean))
-        tf.summary.scalar("eval/mean_return", mean, step=step)
-        tf.summary.scalar("eval/std_return", float(returns.std()), step=step)
-        if mean > self.best_return:
-            self.best_return, self.best_step = mean, step
-            self.best_weights = self.learner.online.get_weights()
-        standard_error = returns.std(ddof=1) / np.sqrt(len(returns)) if len(returns) > 1 else 0.0
-        lower = mean - p.stop_margin_se * standard_error
-        if lower >= p.target_return and len(returns) >= MIN_STOP_EPISODES:
-            self.steps_to_target = step
