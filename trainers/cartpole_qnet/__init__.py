@@ -1,0 +1,1 @@
+"""The cartpole_qnet task: online Q-learning with a Q-network on CartPole-v1."""
