@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
+
+
+@runtime_checkable
+class EpisodicPolicy(Protocol):
+    """A policy that keeps per-episode context across steps (see `evaluate`)."""
+
+    def reset(self, episodes: int) -> None:
+        """Forgets everything and prepares `episodes` fresh episodes."""
+
+    def act(self, ids: Sequence[int], observations: np.ndarray) -> np.ndarray:
+        """Actions [len(ids)] for the current observations of episodes `ids`."""
+
+    def record(self, ids: Sequence[int], actions: np.ndarray, rewards: np.ndarray) -> None:
+        """Tells the policy which actions episodes `ids` took and the rewards they got."""
 
 
 def make_env(env_id: str, seed: int) -> gym.Env:
@@ -57,8 +72,13 @@ def evaluate(
     the observations of the episodes still running. A deterministic (greedy) policy therefore
     gives the same returns on every call.
 
+    A policy that conditions on the episode so far (a Decision Transformer) is an
+    `EpisodicPolicy` instead: `reset(episodes)` first, then per step `act(ids, observations)`
+    for the running episodes' ids and `record(ids, actions, rewards)` with what happened.
+
     Args:
-        policy_fn: Maps float32 observations [batch, *obs_shape] to integer actions [batch].
+        policy_fn: Maps float32 observations [batch, *obs_shape] to integer actions [batch],
+            or an `EpisodicPolicy`.
         env_id: A gymnasium environment id with a discrete action space.
         episodes: Number of episodes.
         seed: Seed of the first episode.
@@ -71,16 +91,22 @@ def evaluate(
     obs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
     returns = np.zeros(episodes, dtype=np.float64)
     running = list(range(episodes))
+    episodic = isinstance(policy_fn, EpisodicPolicy)
+    if episodic:
+        policy_fn.reset(episodes)
     try:
         while running:
             batch = np.stack([obs[i] for i in running]).astype(np.float32)
-            actions = np.asarray(policy_fn(batch)).reshape(-1)
-            still = []
-            for i, action in zip(running, actions, strict=True):
-                obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
-                returns[i] += float(reward)
+            chosen = policy_fn.act(running, batch) if episodic else policy_fn(batch)
+            actions = np.asarray(chosen).reshape(-1)
+            still, rewards = [], np.zeros(len(running))
+            for k, (i, action) in enumerate(zip(running, actions, strict=True)):
+                obs[i], rewards[k], terminated, truncated, _ = envs[i].step(int(action))
+                returns[i] += float(rewards[k])
                 if not (terminated or truncated):
                     still.append(i)
+            if episodic:
+                policy_fn.record(running, actions, rewards)
             running = still
     finally:
         for env in envs:
