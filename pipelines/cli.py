@@ -165,6 +165,11 @@ def _cluster_options() -> argparse.ArgumentParser:
         "--accelerator", metavar="TYPE:COUNT", help="train on GPUs, e.g. nvidia-tesla-t4:1"
     )
     cluster.add_argument("--tpu", metavar="VERSION:CHIPS", help="train on a TPU slice, e.g. v5e:4")
+    cluster.add_argument(
+        "--source-model",
+        metavar="URI",
+        help="tasks built on another task's model (cartpole_dt): its pushed model directory",
+    )
     return cluster
 
 
@@ -209,7 +214,7 @@ def _run_options(args, spec, input_dir, enable_cache: bool = True):
 
 def _compile(args, home: Home, spec) -> Path:
     """Compiles the task for Kubeflow into a two-document YAML; returns its path."""
-    from pipelines import kubeflow, placement
+    from pipelines import kubeflow, placement, tasks
 
     image = args.image or os.environ.get("KFX_IMAGE")
     if not image:
@@ -222,12 +227,17 @@ def _compile(args, home: Home, spec) -> Path:
     except ValueError as err:
         raise TaskError(str(err)) from None
     remote = kubeflow.RemoteHome(root)
-    opts = _run_options(args, spec, remote.data_dir(spec.name))
-    documents = kubeflow.compile_pipeline(spec, opts, image, root, training)
+    opts = dataclasses.replace(
+        _run_options(args, spec, remote.data_dir(spec.name)), source_model=args.source_model
+    )
+    try:
+        documents = kubeflow.compile_pipeline(spec, opts, image, root, training)
+    except ValueError as err:
+        raise TaskError(f"kfx compile {spec.name}: {err}") from None
     output = getattr(args, "output", None)
     path = Path(output) if output else home.root / "compiled" / f"{spec.name}.yaml"
     kubeflow.write(documents, path)
-    needs_data = spec.kind != "rl"  # RL tasks generate their experience
+    needs_data = spec.data != tasks.ENVIRONMENT  # RL tasks generate their experience
     console.info(
         f"{spec.name}: compiled for Kubeflow → {path} (image {image}, root {root})"
         + (f"; upload the data to {remote.data_dir(spec.name)}/span-N/" if needs_data else "")
@@ -380,6 +390,12 @@ def cmd_run(args) -> int:
     if args.tune and spec.kind != "supervised":
         raise TaskError(f"--tune applies to supervised tasks; {spec.name!r} is {spec.kind}")
     from pipelines import local, metadata
+
+    if spec.source_task and metadata.latest_pushed_model(home, spec.source_task) is None:
+        raise TaskError(
+            f"{spec.name} builds on the pushed model of {spec.source_task!r}, and {home.root} "
+            f"has none: run `kfx run {spec.source_task}` first"
+        )
 
     opts = dataclasses.replace(
         _run_options(args, spec, input_dir, enable_cache=not args.no_cache),

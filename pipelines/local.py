@@ -18,6 +18,7 @@ from pipelines.tasks import TaskSpec
 FACTORIES = {
     "supervised": "pipelines.supervised",
     "rl": "pipelines.rl",
+    "offline_rl": "pipelines.offline_rl",
 }  # pipeline kind → module with create_pipeline
 RUNNERS = ("local", "beam")
 # LocalDagRunner logs "Component X is running.", BeamDagRunner "node X is running.".

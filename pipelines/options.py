@@ -41,6 +41,8 @@ class RunOptions:
     """Beam pipeline arguments for the data components."""
     optimize: bool = False
     """Add a ModelOptimizer after the Evaluator: pruned, quantised TFLite models pushed too."""
+    source_model: str | None = None
+    """A source task's model URI (Kubeflow: `--source-model`); locally MLMD resolves it."""
 
 
 BEAM_RUNNERS = ("DirectRunner", "DataflowRunner", "FlinkRunner", "SparkRunner")

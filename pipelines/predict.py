@@ -150,7 +150,7 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
 
     manifest = json.loads((model_dir / MANIFEST).read_text())
     frame = load_rows(input_csv)
-    if manifest.get("kind") == "policy":
+    if manifest.get("kind") in ("policy", "decision_transformer"):
         return _act(model_dir, manifest, frame, str(input_csv))
     examples = to_examples(frame, manifest["features"], str(input_csv), manifest.get("shapes"))
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
@@ -170,7 +170,13 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
 
 
 def _act(model_dir: Path, manifest: dict, frame, source: str):
-    """Observations (columns obs_0..obs_N) → the policy's greedy action and its Q-value."""
+    """Observations (columns obs_0..obs_N) → the policy's action and its score.
+
+    A Q-network policy scores an action by its Q-value, each row on its own. A Decision
+    Transformer reads the rows as one episode in order, conditioned on its target return:
+    an optional `reward` column is the reward each row's action earned (default 0), and the
+    score is the chosen action's probability.
+    """
     import numpy as np
     import tensorflow as tf
 
@@ -191,9 +197,37 @@ def _act(model_dir: Path, manifest: dict, frame, source: str):
             if feature is None:
                 raise TaskError(f"{where}: NaN; a policy needs every observation value")
             values[i, j] = feature.float_list.value[0]
+    frame = frame.copy()
+    if manifest["kind"] == "decision_transformer":
+        frame["prediction"], frame["score"] = _play_episode(model_dir, values, frame, source)
+        return frame
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
     out = serve(observations=tf.constant(values))
-    frame = frame.copy()
     frame["prediction"] = out["action"].numpy().astype(int)
     frame["score"] = out["q_values"].numpy().max(axis=1)
     return frame
+
+
+def _play_episode(model_dir: Path, observations, frame, source: str):
+    """A Decision Transformer's actions and their probabilities along one episode's rows."""
+    import numpy as np
+
+    from trainers.rl import export
+
+    rewards = np.zeros(len(frame))
+    if "reward" in frame.columns:
+        try:
+            rewards = frame["reward"].replace("", "0").fillna(0).astype(float).to_numpy()
+        except ValueError:
+            raise TaskError(f"{source}: column 'reward' must be numbers (or empty for 0)") from None
+    policy = export.load_policy(str(model_dir))
+    policy.reset(1)
+    actions, scores = [], []
+    for obs, reward in zip(observations, rewards, strict=True):
+        action = policy.act([0], obs[np.newaxis])
+        logits = policy.last_logits[0]
+        probabilities = np.exp(logits - logits.max())
+        actions.append(int(action[0]))
+        scores.append(float(probabilities[action[0]] / probabilities.sum()))
+        policy.record([0], action, [reward])
+    return actions, scores

@@ -19,7 +19,6 @@ DEFAULT_EVAL_EPISODES = 100  # the issue's gate: mean return over 100 greedy epi
 
 def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
     """Builds the TFX pipeline of an RL task (same object for local and Kubeflow)."""
-    from components.policy_evaluator import PolicyEvaluator
     from components.rl_trainer import RLTrainer
 
     config = {**spec.custom_config, **opts.hparams}
@@ -36,14 +35,22 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         config=json.dumps(config, sort_keys=True),
         **trainer_inputs,
     )
+    components.append(trainer)
+    components += evaluate_and_push(spec, home, opts, trainer, str(config["env_id"]))
+    return wiring.pipeline(spec, home, opts, components)
+
+
+def evaluate_and_push(spec: TaskSpec, home: Home, opts: RunOptions, trainer, env_id: str):
+    """Baseline Resolver → PolicyEvaluator → Pusher for the policy in `trainer`'s `model`."""
+    from components.policy_evaluator import PolicyEvaluator
+
     baseline = wiring.baseline_resolver(opts, trainer)
     evaluator = PolicyEvaluator(
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
-        env_id=str(config["env_id"]),
+        env_id=env_id,
         threshold=float(spec.threshold),
         episodes=int(opts.eval_episodes or DEFAULT_EVAL_EPISODES),
     )
     pusher = wiring.pusher(spec, home, trainer.outputs["model"], evaluator.outputs["blessing"])
-    components += [trainer, baseline, evaluator, pusher]
-    return wiring.pipeline(spec, home, opts, components)
+    return [baseline, evaluator, pusher]

@@ -44,6 +44,41 @@ def baseline_resolver(opts: RunOptions, trainer):
     return baseline
 
 
+def source_model(spec: TaskSpec, opts: RunOptions):
+    """The newest pushed model of `spec.source_task`, as a node whose `model` output holds it.
+
+    Locally a Resolver queries MLMD (components/source_model.py), keeping the lineage. On
+    Kubeflow, which compiles only TFX's own strategies, an Importer brings in the model at
+    `opts.source_model` (`kfx compile --source-model URI`).
+
+    Raises:
+        ValueError: compiling for Kubeflow without `opts.source_model`.
+    """
+    from tfx.types.standard_artifacts import Model
+
+    if opts.target == "local":
+        from tfx.dsl.components.common.resolver import Resolver
+        from tfx.types import Channel
+
+        from components.source_model import PushedModelStrategy
+
+        return Resolver(
+            strategy_class=PushedModelStrategy,
+            config={"pipeline_name": pipeline_name_of(spec.source_task, opts)},
+            model=Channel(type=Model),
+        ).with_id("source_model_resolver")
+    if not opts.source_model:
+        raise ValueError(
+            f"task {spec.name!r} builds on {spec.source_task!r}'s model: pass its pushed model "
+            "directory with --source-model URI"
+        )
+    from tfx.dsl.components.common.importer import Importer
+
+    return Importer(source_uri=opts.source_model, artifact_type=Model).with_id(
+        "source_model_importer"
+    )
+
+
 def pusher(spec: TaskSpec, home, model, blessing):
     """Pushes blessed models to versioned folders under the home's serving directory."""
     from tfx.components import Pusher
@@ -59,7 +94,12 @@ def pusher(spec: TaskSpec, home, model, blessing):
 
 def pipeline_name(spec: TaskSpec, opts: RunOptions) -> str:
     """The task name, or for Kubeflow a name KFP accepts ([a-z0-9-]: no underscores)."""
-    return spec.name if opts.target == "local" else spec.name.lower().replace("_", "-")
+    return pipeline_name_of(spec.name, opts)
+
+
+def pipeline_name_of(task: str, opts: RunOptions) -> str:
+    """`pipeline_name` of the task called `task`."""
+    return task if opts.target == "local" else task.lower().replace("_", "-")
 
 
 def pipeline(spec: TaskSpec, home, opts: RunOptions, components: list):

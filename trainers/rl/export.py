@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -47,8 +49,14 @@ def load_policy(path: str) -> Callable[[np.ndarray], np.ndarray]:
     """The greedy policy of a `save_policy` SavedModel: observations [batch, obs_dim] → actions.
 
     The returned function accepts anything convertible to float32 and returns int64 numpy
-    actions [batch]; it fits `envs.evaluate`.
+    actions [batch]; it fits `envs.evaluate`. A Decision Transformer's SavedModel (its
+    manifest says so) loads as its `dt_policy.DTPolicy`, which fits `envs.evaluate` too.
     """
+    manifest = read_manifest(path)
+    if manifest.get("kind") == "decision_transformer":
+        from trainers.rl import dt_policy
+
+        return dt_policy.load(path, manifest)
     loaded = tf.saved_model.load(path)
     serve = loaded.signatures[SIGNATURE]
 
@@ -58,6 +66,17 @@ def load_policy(path: str) -> Callable[[np.ndarray], np.ndarray]:
 
     policy.saved_model = loaded  # keeps the variables alive as long as the function
     return policy
+
+
+def read_manifest(path: str) -> dict:
+    """The policy's `assets.extra/kfx.json` (an empty dict when there is none)."""
+    from trainers.common.signatures import MANIFEST
+
+    manifest = os.path.join(path, MANIFEST)
+    if not tf.io.gfile.exists(manifest):
+        return {}
+    with tf.io.gfile.GFile(manifest) as handle:
+        return json.load(handle)
 
 
 def load_weights(path: str) -> list[np.ndarray]:
