@@ -336,6 +336,7 @@ def run(fn_args, build: Callable[[Context, Any], tf.keras.Model], default: FitPa
     write_hparams(fn_args.model_run_dir, hp)
     with distribute.strategy().scope(), precision.policy(hp.precision):
         model = build(ctx, hp)
+    schedules.check_applied(model, hp)
     if fn_args.base_model:
         warm_start(model, fn_args.base_model)
     model.fit(

@@ -146,6 +146,28 @@ def make(hp, total_steps: int) -> Schedule:
     raise ValueError(f"unknown lr_schedule {name!r}; use one of {', '.join(NAMES)}")
 
 
+def check_applied(model, hp) -> None:
+    """Fails loudly when `hp` asks for a stepped schedule that `model`'s optimizer lacks.
+
+    A builder that compiles with `hp.learning_rate` (a float) instead of `hp` would otherwise
+    train at a constant rate whatever `--set lr_schedule=...` said.
+
+    Raises:
+        ValueError: naming the schedule and the fix.
+
+    """
+    if hp.lr_schedule in ("constant", "plateau") or model.optimizer is None:
+        return
+    inner = getattr(model.optimizer, "inner_optimizer", model.optimizer)  # LossScaleOptimizer
+    rate = getattr(inner, "_learning_rate", None)  # what Keras' own TensorBoard callback reads
+    if not isinstance(rate, tf.keras.optimizers.schedules.LearningRateSchedule):
+        raise ValueError(
+            f"lr_schedule={hp.lr_schedule}: model {model.name!r} was compiled with a constant "
+            "learning rate; its builder should call keras_trainer.compile_model(model, ctx, hp) "
+            "(or use keras_trainer.optimizer(hp, ctx, model))"
+        )
+
+
 def current(optimizer) -> float:
     """The learning rate `optimizer` used for its latest step (its first one before any).
 

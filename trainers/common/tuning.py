@@ -43,7 +43,9 @@ class HyperModel(kt.HyperModel):
         """A compiled model under the trial's precision policy."""
         params = self.params(hp)
         with precision.policy(params.precision):
-            return self.builder(self.ctx, params)
+            model = self.builder(self.ctx, params)
+        schedules.check_applied(model, params)
+        return model
 
     def fit(self, hp, model, *args, callbacks=None, **kwargs):
         """`model.fit` with the callbacks the trial's learning-rate schedule needs."""

@@ -134,3 +134,22 @@ def test_learning_rate_is_logged_to_tensorboard(tmp_path):
     logged = [float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors("epoch_lr")]
     # The rate of each epoch's last step: steps 1, 3, 5 of a 6-step decay.
     assert logged == pytest.approx([LR * 0.5 ** (s / 6) for s in (1, 3, 5)], rel=1e-6)
+
+
+def _compiled(learning_rate, loss_scale=False):
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1)], name="m")
+    optimizer = tf.keras.optimizers.Adam(learning_rate)
+    if loss_scale:
+        optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
+    model.compile(optimizer, "mse")
+    return model
+
+
+def test_a_schedule_the_builder_ignored_fails_loudly():
+    hp = _hp(lr_schedule="one_cycle")
+    with pytest.raises(ValueError, match="lr_schedule=one_cycle: model 'm' was compiled with a"):
+        schedules.check_applied(_compiled(LR), hp)
+    schedules.check_applied(_compiled(schedules.make(hp, 10).learning_rate), hp)
+    schedules.check_applied(_compiled(schedules.make(hp, 10).learning_rate, loss_scale=True), hp)
+    for name in ("constant", "plateau"):  # a constant optimizer rate is what these use
+        schedules.check_applied(_compiled(LR), _hp(lr_schedule=name))
