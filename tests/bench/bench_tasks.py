@@ -113,13 +113,15 @@ def kept_rows(out: Path, measured: set[str]) -> dict[str, str]:
     return rows
 
 
-def render(rows: list[str], loads: list[float], note: str) -> str:
-    """The BENCHMARKS.md section."""
+def render(rows: list[str], loads: list[float], note: str, tasks: str = "") -> str:
+    """The BENCHMARKS.md section (`tasks`: the `--tasks` of this measurement, if any)."""
+    command = f"{Path(sys.executable).name} tests/bench/bench_tasks.py"
+    command = f"`{command} --tasks {tasks}`" if tasks else f"`make bench` (= `{command}`)"
     lines = [
         BEGIN,
         "## Course tasks at default settings",
         "",
-        f"Command: `make bench` (= `{Path(sys.executable).name} tests/bench/bench_tasks.py`), "
+        f"Command: {command}, "
         f"on {os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}. "
         "Each task is one `kfx run TASK --json` process in a fresh home: default train steps "
         "and hyper-parameters, LocalDagRunner, in-memory Beam. *value* is the Evaluator's "
@@ -165,7 +167,7 @@ def main() -> None:
             failed.append(task)
     kept = kept_rows(args.out, set(wanted))
     rows = [measured.get(t) or kept[t] for t in known if t in measured or t in kept]
-    section = render(rows, loads, args.note)
+    section = render(rows, loads, args.note, args.tasks)
     write_section(args.out, BEGIN, END, section)
     print(section)
     if failed:
