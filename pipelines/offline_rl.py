@@ -26,8 +26,8 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
 
     env_id = str(spec.custom_config["env_id"])
     rollouts = {**TRAJECTORIES, **spec.custom_config.get("trajectories", {})}
-    source = wiring.source_model(spec, opts)
-    trajectories = TrajectoryGen(model=source.outputs["model"], env_id=env_id, **rollouts)
+    source, source_model = wiring.source_model(spec, opts)
+    trajectories = TrajectoryGen(model=source_model, env_id=env_id, **rollouts)
     components = [source, trajectories]
     trainer_inputs = {}
     if opts.warm_start:

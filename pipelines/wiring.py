@@ -45,7 +45,7 @@ def baseline_resolver(opts: RunOptions, trainer):
 
 
 def source_model(spec: TaskSpec, opts: RunOptions):
-    """The newest pushed model of `spec.source_task`, as a node whose `model` output holds it.
+    """The newest pushed model of `spec.source_task`: (node to add, its Model channel).
 
     Locally a Resolver queries MLMD (components/source_model.py), keeping the lineage. On
     Kubeflow, which compiles only TFX's own strategies, an Importer brings in the model at
@@ -62,11 +62,12 @@ def source_model(spec: TaskSpec, opts: RunOptions):
 
         from components.source_model import PushedModelStrategy
 
-        return Resolver(
+        node = Resolver(
             strategy_class=PushedModelStrategy,
             config={"pipeline_name": pipeline_name_of(spec.source_task, opts)},
             model=Channel(type=Model),
         ).with_id("source_model_resolver")
+        return node, node.outputs["model"]
     if not opts.source_model:
         raise ValueError(
             f"task {spec.name!r} builds on {spec.source_task!r}'s model: pass its pushed model "
@@ -74,9 +75,10 @@ def source_model(spec: TaskSpec, opts: RunOptions):
         )
     from tfx.dsl.components.common.importer import Importer
 
-    return Importer(source_uri=opts.source_model, artifact_type=Model).with_id(
+    node = Importer(source_uri=opts.source_model, artifact_type=Model).with_id(
         "source_model_importer"
     )
+    return node, node.outputs["result"]
 
 
 def pusher(spec: TaskSpec, home, model, blessing):

@@ -49,7 +49,9 @@ TPU_SELECTOR = {
 GPU_TOLERATION = ("nvidia.com/gpu", "Exists", "NoSchedule")
 TPU_TOLERATION = ("google.com/tpu", "Exists", "NoSchedule")
 RESOLVER_PREFIXES = ("baseline_model_resolver", "warm_start_model_resolver")
+NOT_CONTAINERS = (*RESOLVER_PREFIXES, "source_model_importer")  # importers run no container
 KFP_PIPELINE_NAME = r"[a-z0-9][a-z0-9-]{0,127}"  # what KubeflowV2DagRunner accepts
+SOURCE_MODEL = f"{ROOT}/serving/SOURCE/1700000000"  # `--source-model` of tasks with a source_task
 
 # Placement key → (CLI flags, training placement given to compile_pipeline).
 PLACEMENTS = {
@@ -79,13 +81,24 @@ def _layout(spec: tasks.TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
         }
     if spec.kind == "rl":
         return {"data": ("PolicyEvaluator",), "light": ("Pusher",), "training": ("RLTrainer",)}
+    if spec.kind == "offline_rl":
+        return {
+            "data": ("TrajectoryGen", "PolicyEvaluator"),
+            "light": ("Pusher",),
+            "training": ("Trainer",),
+        }
     pytest.fail(f"task {spec.name!r}: no expected layout for kind {spec.kind!r}; add one here")
 
 
 def _options(spec: tasks.TaskSpec, extended: bool) -> RunOptions:
     remote = kubeflow.RemoteHome(ROOT)
     tune = extended and spec.kind == "supervised"
-    return RunOptions(input_dir=remote.data_dir(spec.name), tune=tune, warm_start=extended)
+    return RunOptions(
+        input_dir=remote.data_dir(spec.name),
+        tune=tune,
+        warm_start=extended,
+        source_model=SOURCE_MODEL if spec.source_task else None,
+    )
 
 
 def _case_id(case) -> str:
@@ -181,6 +194,8 @@ def cli_compiled(home, tmp_path_factory):
             flags = [*PLACEMENTS[key][0]]
             if extended:
                 flags += ["--warm-start", *(("--tune",) if KINDS[task] == "supervised" else ())]
+            if task in tasks.BUILTIN and tasks.BUILTIN[task].source_task:
+                flags += ["--source-model", SOURCE_MODEL]
             with pytest.MonkeyPatch.context() as patch, _cli_state():
                 patch.delenv("KFX_IMAGE", raising=False)
                 patch.delenv("KFX_PIPELINE_ROOT", raising=False)
@@ -290,7 +305,7 @@ def test_package_has_two_documents_that_parse_as_kfp_protos(compiled, specs, cas
     assert package.spec.schema_version == "2.1.0"
     assert package.platform, "no KubernetesExecutorConfig at all"
     expected = {c for group in _layout(specs[task], extended).values() for c in group}
-    containers = {i for i in _component_ids(package) if not i.startswith(RESOLVER_PREFIXES)}
+    containers = {i for i in _component_ids(package) if not i.startswith(NOT_CONTAINERS)}
     assert containers == expected
 
 
@@ -453,7 +468,7 @@ def test_baseline_resolver_is_latest_blessed_model(compiled, case):
     resolver_task = package.spec.root.dag.tasks["baseline_model_resolver-model-resolver"]
     upstream = resolver_task.inputs.artifacts["input"].task_output_artifact
     assert upstream.producer_task == "baseline_model_resolver-model-blessing-resolver"
-    evaluator = "PolicyEvaluator" if KINDS[case[0]] == "rl" else "Evaluator"
+    evaluator = "Evaluator" if KINDS[case[0]] == "supervised" else "PolicyEvaluator"
     baseline = package.spec.root.dag.tasks[evaluator].inputs.artifacts["baseline_model"]
     assert baseline.task_output_artifact.producer_task == "baseline_model_resolver-model-resolver"
 
@@ -467,7 +482,8 @@ def test_cli_compile_writes_the_same_package(cli_compiled, compiled, case):
     assert result.code == 0, result.err
     assert result.out.strip().splitlines()[-1] == str(path)
     hint = f"upload the data to {ROOT}/data/{case[0]}/span-N/"
-    assert (hint in result.err) == (KINDS[case[0]] != "rl")  # RL tasks have no data to upload
+    needs_data = KINDS[case[0]] == "supervised"  # RL tasks make their own experience
+    assert (hint in result.err) == needs_data
     package = Package(path)
     assert package.documents == _package(compiled(*case)).documents
 
@@ -574,6 +590,26 @@ def test_cli_compile_unknown_task(tmp_path, cli_env):
     result = kfx(tmp_path, "compile", "unicorn", "--image", IMAGE)
     assert result.code == 2
     assert "unknown task 'unicorn'" in result.err
+
+
+SOURCE_CASES = [(t, "default", False) for t, s in tasks.BUILTIN.items() if s.source_task]
+
+
+@pytest.mark.parametrize("case", SOURCE_CASES, ids=_case_id)
+def test_source_model_is_imported_from_the_given_uri(compiled, case):
+    package = _package(compiled(*case))
+    importer = package.deployment_config.executors[package.label_of("source_model_importer")]
+    assert importer.WhichOneof("spec") == "importer"
+    assert importer.importer.artifact_uri.constant.string_value == SOURCE_MODEL
+    assert "title: tfx.Model" in importer.importer.type_schema.instance_schema
+
+
+@pytest.mark.parametrize("task", [case[0] for case in SOURCE_CASES])
+def test_cli_compile_of_a_source_task_needs_the_source_model(tmp_path, cli_env, task):
+    result = kfx(tmp_path, "compile", task, "--image", IMAGE, "-o", str(tmp_path / "o.yaml"))
+    assert result.code == 2
+    assert "--source-model" in result.err and tasks.BUILTIN[task].source_task in result.err
+    assert not (tmp_path / "o.yaml").exists()
 
 
 # ---- pipelines/placement.py -------------------------------------------------------------------
