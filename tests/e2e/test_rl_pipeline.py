@@ -108,3 +108,30 @@ def test_another_env_is_its_own_task(home):
     assert result.json["task"] == "cartpole_dqn-acrobot-v1"
     spec = tasks.get("cartpole_dqn-acrobot-v1", home)
     assert spec.threshold == -100.0 and spec.custom_config["env_id"] == "Acrobot-v1"
+
+
+def test_online_q_learning_task_runs_blesses_and_pushes(home):
+    result = kfx(
+        home.root,
+        "run",
+        "cartpole_qnet",
+        "--train-steps",
+        "2000",
+        "--set",
+        "eval_every=1000",
+        "--set",
+        "num_envs=8",
+        "--eval-episodes",
+        "5",
+        "--threshold",
+        "5",
+        "--json",
+    )
+    assert result.code == 0, result.err
+    assert states(home.root, "cartpole_qnet", result.json["run_id"]) == {
+        c: "complete" for c in COMPONENTS
+    }
+    assert result.json["blessed"] is True and serving_versions(home.root, "cartpole_qnet")
+    model_run = home.pipeline_root("cartpole_qnet") / "RLTrainer" / "model_run"
+    summary = json.loads(next(model_run.glob("*/summary.json")).read_text())
+    assert summary["env_steps"] == 2000 and [step for step, _ in summary["history"]] == [1000, 2000]
