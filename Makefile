@@ -24,6 +24,7 @@ test-unit: setup
 bench: setup
 	$(VENV)/bin/python tests/bench/bench_pipeline.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_beam.py --out BENCHMARKS.md
+	$(VENV)/bin/python tests/bench/bench_rl.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_trainer_options.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_tasks.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_optimize.py --out BENCHMARKS.md
