@@ -3,7 +3,8 @@
 Runs after the Evaluator. It reloads the Trainer's Keras model from its SavedModel, prunes the
 weights of every layer tfmot can prune (magnitude pruning, fine-tuned for a few steps on the
 transformed training examples with the task's loss; other layers, e.g. custom ones, stay as
-they are), then converts the pruned model to TFLite twice: dynamic-range quantisation
+they are; a subclassed model, which tfmot cannot prune, goes on unpruned), then converts the
+pruned model to TFLite twice: dynamic-range quantisation
 (`model.tflite`) and full int8 with a representative dataset drawn from the training examples
 (`model_int8.tflite`). Each variant is scored on the transformed eval split, and sizes are
 recorded against the model's float32 weights.
