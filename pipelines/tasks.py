@@ -265,6 +265,7 @@ BUILTIN: Mapping[str, TaskSpec] = {
                 Output("mpg", "Miles_per_Gallon", "regression", "rmse", threshold=3.05),
                 Output("aux", "Miles_per_Gallon", "regression", "rmse"),  # training aid
             ),
+            schema="wide_deep/schema.pbtxt",
             train_steps=1000,
         ),
         multi_output(
@@ -277,6 +278,7 @@ BUILTIN: Mapping[str, TaskSpec] = {
                 Output("sentiment", "sentiment", "classification", "accuracy", threshold=0.9),
                 Output("rating", "rating", "regression", "rmse", threshold=0.6),
             ),
+            schema="multi_io/schema.pbtxt",
             train_steps=1000,
         ),
     )

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 COMPONENTS = {
     "CsvExampleGen",
     "StatisticsGen",
-    "SchemaGen",
+    "ImportSchemaGen",
     "ExampleValidator",
     "AnomalyGate",
     "Transform",
@@ -78,14 +78,27 @@ def test_wide_deep_predict_gives_both_outputs_and_agrees_with_the_evaluator(home
         assert (predicted[f"{output}_score"] == predicted[f"{output}_prediction"]).all()
 
 
+def test_wide_deep_bad_data_stops_at_the_curated_schema(home, wide, tmp_path):
+    frame = pd.read_csv(Home.resolve(home).data_dir("wide_deep") / "span-1" / "data.csv")
+    frame.loc[3, "Origin"] = "Atlantis"
+    bad = tmp_path / "cars.csv"
+    frame.to_csv(bad, index=False)
+    before = serving_versions(home, "wide_deep")
+    result = kfx(home, "run", "wide_deep", "--data", str(bad), "--json")
+    assert result.code == 3
+    assert "column 'Origin'" in result.err and "Atlantis" in result.err
+    assert serving_versions(home, "wide_deep") == before
+
+
 def _spec(home, accuracy: float, rmse: float) -> tasks.TaskSpec:
+    """multi_io with other gates on its two outputs."""
     spec = tasks.get("multi_io", Home.resolve(home))
     sentiment, rating = spec.outputs
-    return dataclasses.replace(
-        spec.with_threshold(accuracy),
-        outputs=(dataclasses.replace(sentiment, threshold=accuracy), rating)[:1]
-        + (dataclasses.replace(rating, threshold=rmse),),
+    outputs = (
+        dataclasses.replace(sentiment, threshold=accuracy),
+        dataclasses.replace(rating, threshold=rmse),
     )
+    return dataclasses.replace(spec, threshold=accuracy, outputs=outputs)
 
 
 def _run(home, spec) -> metadata.RunSummary:
