@@ -168,7 +168,8 @@ def _cluster_options() -> argparse.ArgumentParser:
     cluster.add_argument(
         "--source-model",
         metavar="URI",
-        help="tasks built on another task's model (cartpole_dt): its pushed model directory",
+        help="tasks built on another task's model (cartpole_dt, transfer, distill): its pushed "
+        "model directory",
     )
     return cluster
 
@@ -391,6 +392,11 @@ def cmd_run(args) -> int:
         raise TaskError(f"--tune applies to supervised tasks; {spec.name!r} is {spec.kind}")
     from pipelines import local, metadata
 
+    if spec.source_task and args.warm_start and spec.kind == "supervised":
+        raise TaskError(  # the Trainer's one base_model input holds the source model
+            f"--warm-start: {spec.name} starts from the pushed model of {spec.source_task!r}; "
+            "run it without --warm-start"
+        )
     if spec.source_task and metadata.latest_pushed_model(home, spec.source_task) is None:
         raise TaskError(
             f"{spec.name} builds on the pushed model of {spec.source_task!r}, and {home.root} "

@@ -1,7 +1,8 @@
 """The supervised pipeline, one factory for every supervised task.
 
 ExampleGen → StatisticsGen → SchemaGen | ImportSchemaGen → ExampleValidator → AnomalyGate →
-Transform → [Tuner] → Trainer → baseline Resolver → Evaluator → Pusher.
+Transform → [Tuner] → Trainer → baseline Resolver → Evaluator → Pusher. A task with a
+`source_task` gets that task's newest pushed model as the Trainer's `base_model`.
 """
 
 from __future__ import annotations
@@ -116,6 +117,22 @@ def is_tfrecord_input(input_dir) -> bool:
     return any(Path(input_dir).glob(f"{SPAN}*/*{TFRECORD_SUFFIX}*"))
 
 
+def base_model_source(spec: TaskSpec, opts: RunOptions):
+    """(node, Model channel) of the source task's newest pushed model: the Trainer's `base_model`.
+
+    TFX's Trainer has one model input, so a task with a source cannot also warm-start.
+
+    Raises:
+        ValueError: `opts.warm_start` was asked for (or, on Kubeflow, no `--source-model`).
+    """
+    if opts.warm_start:
+        raise ValueError(
+            f"--warm-start: {spec.name!r} starts from {spec.source_task!r}'s pushed model "
+            "(the Trainer's base_model); run it without --warm-start"
+        )
+    return wiring.source_model(spec, opts)
+
+
 def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
     """Builds the TFX pipeline of a supervised task (same object for local and Kubeflow)."""
     # Not `from tfx import v1`: that also imports the Vertex AI extensions (~1.3 s).
@@ -202,7 +219,11 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         )
         components.append(tuner)
         trainer_inputs["hyperparameters"] = tuner.outputs["best_hyperparameters"]
-    if opts.warm_start:
+    if spec.source_task:  # a backbone or a teacher: the Trainer's base_model
+        source, source_model = base_model_source(spec, opts)
+        components.append(source)
+        trainer_inputs["base_model"] = source_model
+    elif opts.warm_start:
         latest = wiring.warm_start_resolver()
         components.append(latest)
         trainer_inputs["base_model"] = latest.outputs["model"]

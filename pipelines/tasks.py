@@ -105,7 +105,8 @@ class TaskSpec:
     one output, described by those fields."""
     source_task: str | None = None
     """Task whose newest pushed model this one builds on (an offline-RL task's trajectory
-    policy); resolved through MLMD, so that task must have pushed a model first."""
+    policy; a supervised task's Trainer `base_model`: a backbone or a teacher); resolved
+    through MLMD, so that task must have pushed a model first."""
 
     def __post_init__(self):
         """Outputs from JSON become `Output`s; a multi-output spec must agree with its main."""
@@ -211,6 +212,51 @@ BUILTIN: Mapping[str, TaskSpec] = {
                 ("cnn_vgg", "VGG-like CNN", 0.98, 1000),
                 ("cnn_resnet", "ResNet-like CNN", 0.98, 1000),
             )
+        ),
+        TaskSpec(
+            name="cnn_digits04",
+            kind="supervised",
+            trainer="trainers.cnn_vgg",  # the cnn_vgg model; `transfer` reuses its backbone
+            data="trainers.digits.data",
+            dataset="scikit-learn digits 0-4 only (901 8x8 images): VGG-like CNN, a backbone",
+            label="label",
+            problem="classification",
+            metric="accuracy",
+            threshold=0.98,
+            schema="digits/schema.pbtxt",
+            train_steps=1000,
+            custom_config={"data": {"classes": [0, 1, 2, 3, 4]}},
+        ),
+        TaskSpec(
+            name="transfer",
+            kind="supervised",
+            trainer="trainers.transfer",
+            data="trainers.digits.data",
+            dataset="scikit-learn digits 5-9 only (896 8x8 images): cnn_digits04's backbone, "
+            "new head, frozen then fine-tuned",
+            label="label",
+            problem="classification",
+            metric="accuracy",
+            threshold=0.95,
+            schema="digits/schema.pbtxt",
+            train_steps=1000,
+            custom_config={"data": {"classes": [5, 6, 7, 8, 9]}},
+            source_task="cnn_digits04",
+        ),
+        TaskSpec(
+            name="distill",
+            kind="supervised",
+            trainer="trainers.distill",
+            data="trainers.digits.data",
+            dataset="scikit-learn digits (1797 8x8 images): tiny MLP student of the pushed "
+            "cnn_vgg teacher",
+            label="label",
+            problem="classification",
+            metric="accuracy",
+            threshold=0.95,
+            schema="digits/schema.pbtxt",
+            train_steps=1000,
+            source_task="cnn_vgg",
         ),
         TaskSpec(
             name="cartpole_dqn",

@@ -61,7 +61,16 @@ PLACEMENTS = {
 }
 # (task, placement key, extended). Extended: --warm-start (a second resolver), and --tune for
 # supervised tasks (a Tuner); RL pipelines have no Tuner.
-CASES = [(task, key, ext) for task in TASKS for key in PLACEMENTS for ext in (False, True)]
+# A supervised task built on another task's model has no --warm-start: its Trainer's one
+# base_model input holds the source model (pipelines/supervised.py).
+NO_WARM_START = {t for t, s in tasks.BUILTIN.items() if s.kind == "supervised" and s.source_task}
+CASES = [
+    (task, key, ext)
+    for task in TASKS
+    for key in PLACEMENTS
+    for ext in (False, True)
+    if not (ext and task in NO_WARM_START)
+]
 SUPERVISED_CASES = [case for case in CASES if KINDS[case[0]] == "supervised"]
 CLI_CASES = [(task, "default", False) for task in TASKS] + [
     ("penguin", "gpu", True),
@@ -602,6 +611,23 @@ def test_source_model_is_imported_from_the_given_uri(compiled, case):
     assert importer.WhichOneof("spec") == "importer"
     assert importer.importer.artifact_uri.constant.string_value == SOURCE_MODEL
     assert "title: tfx.Model" in importer.importer.type_schema.instance_schema
+
+
+@pytest.mark.parametrize("task", sorted(NO_WARM_START))
+def test_supervised_source_task_trains_from_the_imported_model(compiled, task):
+    package = _package(compiled(task, "default", False))
+    inputs = package.spec.root.dag.tasks["Trainer"].inputs.artifacts
+    assert inputs["base_model"].task_output_artifact.producer_task == "source_model_importer"
+
+
+@pytest.mark.parametrize("task", sorted(NO_WARM_START))
+def test_cli_compile_of_a_supervised_source_task_refuses_warm_start(tmp_path, cli_env, task):
+    out = tmp_path / "o.yaml"
+    flags = ("--image", IMAGE, "--source-model", SOURCE_MODEL, "--warm-start", "-o", str(out))
+    result = kfx(tmp_path, "compile", task, *flags)
+    assert result.code == 2
+    assert "--warm-start" in result.err and tasks.BUILTIN[task].source_task in result.err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("task", [case[0] for case in SOURCE_CASES])

@@ -1,0 +1,154 @@
+"""Transfer model builder: backbones, the frozen and fine-tune phases, the data subset."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from trainers.cnn_vgg import model as cnn_vgg
+from trainers.common import backbones
+from trainers.common.features import InputFeatures
+from trainers.common.keras_trainer import Context
+from trainers.transfer import model as transfer
+
+IMAGES = InputFeatures(numeric=("pixels_xf",), categorical={}, shapes={"pixels_xf": (8, 8, 1)})
+SOURCE = Context(IMAGES, "classification", n_classes=5)  # digits 0-4
+TARGET = Context(IMAGES, "classification", n_classes=5)  # digits 5-9
+HP = transfer.HParams(dense=8, learning_rate=1e-2, fine_tune_lr_factor=0.1)
+
+
+@pytest.fixture(scope="module")
+def source_dir(tmp_path_factory):
+    """A trained-looking cnn_vgg model saved as a SavedModel, as a pushed model is."""
+    model = cnn_vgg.build(SOURCE, cnn_vgg.HParams(filters=(4, 8), dense=8))
+    path = str(tmp_path_factory.mktemp("source") / "model")
+    model.save(path, save_format="tf")
+    return path
+
+
+def _trainable(model: tf.keras.Model) -> set[str]:
+    return {v.name for v in model.trainable_variables}
+
+
+def test_pushed_backbone_is_the_source_model_without_its_head(source_dir):
+    source = backbones.load_pushed(source_dir)
+    backbone = backbones.pushed(source)
+    assert backbone.output.shape[1:] == source.get_layer("flatten").output.shape[1:]
+    names = {layer.name for layer in backbone.layers}
+    assert "block1_conv1" in names and "output" not in names and "dense" not in names
+    image = tf.random.uniform([2, 8, 8, 1], seed=1)
+    # Same weights as the source: its flatten output (inference: augmentation off).
+    reference = tf.keras.Model(source.inputs, source.get_layer("flatten").output)
+    expected = reference(image, training=False)
+    np.testing.assert_allclose(backbone(image, training=False), expected, rtol=1e-5)
+
+
+def test_pushed_backbone_named_layer_and_unknown_layer(source_dir):
+    source = backbones.load_pushed(source_dir)
+    assert backbones.pushed(source, "block0_pool").output.shape[1:] == (4, 4, 4)
+    with pytest.raises(ValueError, match="backbone_layer='nope'.*block0_conv0"):
+        backbones.pushed(source, "nope")
+
+
+def test_frozen_phase_trains_only_the_head(source_dir):
+    backbone = transfer.make_backbone(HP, (8, 8, 1), source_dir)
+    model = transfer.build(TARGET, HP, backbone)
+    rate = transfer.set_phase(model, backbone, transfer.FROZEN, TARGET, HP)
+    assert rate == pytest.approx(HP.learning_rate)
+    assert not backbone.trainable and all(not layer.trainable for layer in backbone.layers)
+    assert not set(_trainable(model)) & {v.name for v in backbone.variables}
+    head = {v.name for v in model.get_layer("head_dense").variables}
+    head |= {v.name for v in model.get_layer("output").variables}
+    assert _trainable(model) == head
+    assert float(model.optimizer.learning_rate) == pytest.approx(HP.learning_rate)
+
+
+def test_fine_tune_phase_trains_everything_at_a_lower_rate(source_dir):
+    backbone = transfer.make_backbone(HP, (8, 8, 1), source_dir)
+    model = transfer.build(TARGET, HP, backbone)
+    transfer.set_phase(model, backbone, transfer.FROZEN, TARGET, HP)
+    rate = transfer.set_phase(model, backbone, transfer.FINE_TUNE, TARGET, HP)
+    assert rate == pytest.approx(HP.learning_rate * HP.fine_tune_lr_factor)
+    assert rate < HP.learning_rate
+    assert float(model.optimizer.learning_rate) == pytest.approx(rate)
+    conv = {v.name for v in backbone.get_layer("block0_conv0").trainable_variables}
+    assert conv and conv <= _trainable(model)
+
+
+def test_frozen_fit_leaves_backbone_weights_and_fine_tune_changes_them(source_dir):
+    backbone = transfer.make_backbone(HP, (8, 8, 1), source_dir)
+    model = transfer.build(TARGET, HP, backbone)
+    x = {"pixels_xf": tf.random.uniform([16, 8, 8, 1], seed=2)}
+    y = tf.constant(np.arange(16) % 5)
+    before = [w.copy() for w in backbone.get_weights()]
+    transfer.set_phase(model, backbone, transfer.FROZEN, TARGET, HP)
+    model.fit(x, y, epochs=2, verbose=0)
+    for old, new in zip(before, backbone.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    transfer.set_phase(model, backbone, transfer.FINE_TUNE, TARGET, HP)
+    model.fit(x, y, epochs=2, verbose=0)
+    assert any(
+        not np.array_equal(old, new)
+        for old, new in zip(before, backbone.get_weights(), strict=True)
+    )
+
+
+def test_from_scratch_reinitialises_the_same_architecture(source_dir):
+    scratch = transfer.make_backbone(transfer.HParams(from_scratch=True), (8, 8, 1), source_dir)
+    pushed = transfer.make_backbone(HP, (8, 8, 1), source_dir)
+    assert [w.shape for w in scratch.get_weights()] == [w.shape for w in pushed.get_weights()]
+    kernel = scratch.get_layer("block0_conv0").get_weights()[0]
+    assert not np.array_equal(kernel, pushed.get_layer("block0_conv0").get_weights()[0])
+    assert transfer.phases(transfer.HParams(from_scratch=True), 100) == [("scratch", 100)]
+
+
+def test_phases_split_the_steps():
+    assert transfer.phases(transfer.HParams(frozen_fraction=0.3), 100) == [
+        ("frozen", 30),
+        ("fine_tune", 70),
+    ]
+    assert transfer.phases(transfer.HParams(frozen_fraction=1.0), 100) == [("frozen", 100)]
+
+
+def test_vgg16_backbone_with_random_weights_on_tiny_digits():
+    hp = transfer.HParams(backbone="vgg16", dense=8)
+    backbone = transfer.make_backbone(hp, (8, 8, 1), None)
+    assert backbone.output.shape[1:] == (512,)
+    assert backbone.get_layer("to_rgb").output.shape[1:] == (32, 32, 3)
+    model = transfer.build(TARGET, hp, backbone)
+    transfer.set_phase(model, backbone, transfer.FROZEN, TARGET, hp)
+    assert _trainable(model) == {
+        v.name for name in ("head_dense", "output") for v in model.get_layer(name).variables
+    }
+    out = model({"pixels_xf": tf.random.uniform([2, 8, 8, 1], seed=3)})
+    assert out.shape == (2, 5)
+    np.testing.assert_allclose(tf.reduce_sum(out, axis=-1), 1.0, rtol=1e-5)
+
+
+def test_vgg16_backbone_loads_a_local_weights_file(tmp_path):
+    first = backbones.vgg16((8, 8, 1))
+    path = str(tmp_path / "vgg16_notop.h5")
+    first.get_layer("vgg16").save_weights(path)
+    second = backbones.vgg16((8, 8, 1), weights=path)
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bad_backbone_settings_fail_with_the_fix():
+    with pytest.raises(ValueError, match="backbone='resnet'"):
+        transfer.HParams(backbone="resnet")
+    with pytest.raises(ValueError, match="train_fraction=0.0"):
+        transfer.HParams(train_fraction=0.0)
+    with pytest.raises(ValueError, match="would download"):
+        backbones.vgg16((8, 8, 1), weights="imagenet")
+    with pytest.raises(ValueError, match="base_model"):
+        transfer.make_backbone(transfer.HParams(), (8, 8, 1), None)
+
+
+def test_subset_keeps_the_same_examples_every_epoch():
+    images = tf.random.uniform([200, 8, 8, 1], seed=4)
+    data = tf.data.Dataset.from_tensor_slices(({"pixels_xf": images}, tf.range(200))).batch(16)
+    once = [int(y) for _, ys in transfer.subset(data, "pixels_xf", 0.25, 16) for y in ys]
+    again = [int(y) for _, ys in transfer.subset(data, "pixels_xf", 0.25, 16) for y in ys]
+    assert once == again
+    assert 20 < len(once) < 80  # about a quarter of 200
+    assert transfer.subset(data, "pixels_xf", 1.0, 16) is data

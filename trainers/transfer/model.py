@@ -1,0 +1,179 @@
+"""Transfer learning: a backbone with a new head, trained frozen, then fine-tuned.
+
+The backbone is the feature extractor of the source task's newest pushed model (the Trainer's
+`base_model`, resolved through MLMD; e.g. `cnn_digits04`, a VGG-like CNN on digits 0–4, reused
+here for digits 5–9), or Keras' VGG16 with random or local weights. Phase 1 trains only the
+head; phase 2 unfreezes everything at a lower learning rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import tensorflow as tf
+
+from trainers.common import (
+    backbones,
+    callbacks,
+    distribute,
+    images,
+    keras_trainer,
+    precision,
+    schedules,
+    signatures,
+)
+
+BACKBONES = ("pushed", "vgg16")
+FROZEN, FINE_TUNE, SCRATCH = "frozen", "fine_tune", "scratch"  # training phases
+HASH_BUCKETS = 1000  # resolution of `train_fraction`
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams(keras_trainer.FitParams):
+    """Transfer hyper-parameters: backbone, head and the two phases."""
+
+    batch_size: int = 64
+    """Examples per training batch."""
+    learning_rate: float = 2e-3
+    """Adam's learning rate of the frozen phase (and of a from-scratch run)."""
+    backbone: str = "pushed"
+    """pushed (the source task's pushed model) or vgg16 (tf.keras.applications, no download)."""
+    backbone_weights: str = ""
+    """vgg16: a local VGG16 notop weights file; empty: random initialisation."""
+    backbone_layer: str = ""
+    """pushed: the layer whose output is the feature vector; empty: what its head reads."""
+    vgg16_size: int = 32
+    """vgg16: side the 8x8 images are resized to inside the model (VGG16 needs >= 32)."""
+    from_scratch: bool = False
+    """Re-initialise the backbone and train everything in one phase (the baseline)."""
+    frozen_fraction: float = 0.5
+    """Share of the train steps spent in phase 1 (1.0: frozen only, no fine-tuning)."""
+    fine_tune_lr_factor: float = 0.1
+    """Phase 2's learning rate is learning_rate times this."""
+    train_fraction: float = 1.0
+    """Share of the training examples used (a fixed subset by content hash): small data."""
+    dense: int = 64
+    """Width of the new head's hidden layer."""
+    dropout: float = 0.3
+    """Dropout rate before the head's hidden layer."""
+    translate: float = 0.1
+    """Augmentation: largest shift, as a fraction of the image size."""
+    rotate: float = 0.03
+    """Augmentation: largest rotation, as a fraction of a full turn."""
+    zoom: float = 0.1
+    """Augmentation: largest zoom in or out."""
+    name: str = "transfer"
+    """Model name."""
+
+    def __post_init__(self):
+        """Rejects unknown backbones and fractions outside (0, 1]."""
+        super().__post_init__()
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone={self.backbone!r}: use one of {', '.join(BACKBONES)}")
+        for key in ("frozen_fraction", "train_fraction"):
+            if not 0.0 < getattr(self, key) <= 1.0:
+                raise ValueError(f"{key}={getattr(self, key)}: must be in (0, 1]")
+
+
+def make_backbone(hp: HParams, image_shape: tuple[int, ...], source_uri: str | None):
+    """The backbone `hp` asks for: the pushed model's feature extractor, or VGG16.
+
+    Raises:
+        ValueError: backbone=pushed without a source model.
+
+    """
+    if hp.backbone == "vgg16":
+        backbone = backbones.vgg16(image_shape, hp.backbone_weights or None, hp.vgg16_size)
+    elif not source_uri:
+        raise ValueError("backbone=pushed needs the source task's model (the Trainer's base_model)")
+    else:
+        backbone = backbones.pushed(backbones.load_pushed(source_uri), hp.backbone_layer)
+    if hp.from_scratch:
+        return tf.keras.models.clone_model(backbone)  # same architecture, fresh weights
+    return backbone
+
+
+def build(ctx: keras_trainer.Context, hp: HParams, backbone: tf.keras.Model) -> tf.keras.Model:
+    """Image → augmentation → backbone (inference mode) → dropout → dense → softmax.
+
+    The backbone always runs with `training=False`: its BatchNormalization statistics and its
+    own augmentation stay as trained, also while fine-tuning (Keras' transfer-learning advice).
+    """
+    inputs, image = images.image_input(ctx.features)
+    x = images.augmentation(hp.translate, hp.rotate, hp.zoom, hp.seed)(image)
+    x = backbone(x, training=False)
+    if len(x.shape) > 2:
+        x = tf.keras.layers.Flatten(name="head_flatten")(x)
+    x = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed, name="head_dropout")(x)
+    x = tf.keras.layers.Dense(
+        hp.dense, activation="relu", kernel_initializer="he_normal", name="head_dense"
+    )(x)
+    for layer in keras_trainer.output_layer(ctx):
+        x = layer(x)
+    return tf.keras.Model(inputs, x, name=hp.name)
+
+
+def set_phase(
+    model: tf.keras.Model, backbone: tf.keras.Model, phase: str, ctx, hp: HParams
+) -> float:
+    """Freezes or unfreezes the backbone and recompiles; returns the phase's learning rate."""
+    backbone.trainable = phase != FROZEN
+    rate = hp.learning_rate * (hp.fine_tune_lr_factor if phase == FINE_TUNE else 1.0)
+    keras_trainer.compile_model(model, ctx, rate)  # trainable changes need a recompile
+    schedules.check_applied(model, hp)  # a stepped --set lr_schedule is not supported here
+    return rate
+
+
+def phases(hp: HParams, train_steps: int) -> list[tuple[str, int]]:
+    """(phase, steps) in order: frozen then fine-tune, or one from-scratch phase."""
+    if hp.from_scratch:
+        return [(SCRATCH, train_steps)]
+    frozen = max(1, round(train_steps * hp.frozen_fraction))
+    plan = [(FROZEN, frozen)]
+    if train_steps - frozen > 0:
+        plan.append((FINE_TUNE, train_steps - frozen))
+    return plan
+
+
+def subset(data: tf.data.Dataset, key: str, fraction: float, batch_size: int) -> tf.data.Dataset:
+    """Batches of the same `fraction` of examples in every epoch (chosen by a hash of `key`)."""
+    if fraction >= 1.0:
+        return data
+    kept = int(fraction * HASH_BUCKETS)
+
+    def keep(x, y):
+        text = tf.io.serialize_tensor(x[key])
+        return tf.strings.to_hash_bucket_fast(text, HASH_BUCKETS) < kept
+
+    return data.unbatch().filter(keep).batch(batch_size)
+
+
+def fit_schedule(steps: int, hp: HParams) -> dict[str, int]:
+    """`fit`'s steps_per_epoch and epochs for one phase of `steps` steps."""
+    per_epoch = max(1, min(hp.steps_per_epoch, steps))
+    return {"steps_per_epoch": per_epoch, "epochs": max(1, steps // per_epoch)}
+
+
+# TFX Trainer calls this.
+def run_fn(fn_args):
+    """Trains the head on the frozen backbone, fine-tunes everything, exports the model."""
+    hp, ctx, tf_transform_output, train, val, _ = keras_trainer.prepare(fn_args, HParams())
+    keras_trainer.write_hparams(fn_args.model_run_dir, hp)
+    key = images.image_key(ctx.features)
+    train = subset(train, key, hp.train_fraction, hp.batch_size)
+    with distribute.strategy().scope(), precision.policy(hp.precision):
+        backbone = make_backbone(hp, ctx.features.shapes[key], fn_args.base_model)
+        model = build(ctx, hp, backbone)
+    for phase, steps in phases(hp, fn_args.train_steps):
+        with distribute.strategy().scope():
+            set_phase(model, backbone, phase, ctx, hp)
+        model.fit(
+            train,
+            validation_data=val,
+            callbacks=callbacks.standard(os.path.join(fn_args.model_run_dir, phase), hp.patience),
+            verbose=0,
+            **fit_schedule(steps, hp),
+        )
+    label = fn_args.custom_config["label"]
+    signatures.export(model, fn_args.serving_model_dir, tf_transform_output, label, ctx.problem)

@@ -1,0 +1,5 @@
+"""transfer uses the shared digits Transform."""
+
+from trainers.digits.preprocessing import preprocessing_fn
+
+__all__ = ["preprocessing_fn"]
