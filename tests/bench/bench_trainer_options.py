@@ -112,6 +112,16 @@ def micro(steps: int, repeats: int) -> list[dict]:
     return rows
 
 
+def bf16_instructions() -> str:
+    """Which bfloat16 instructions the CPU has (they decide whether bfloat16 pays)."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return "unknown"
+    found = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
+    return ", ".join(found) or "none"
+
+
 def render(rows: list[dict], micro_rows: list[dict], repeats: int, load: tuple) -> str:
     def figures(values, fmt):
         return " / ".join(format(v, fmt) for v in values)
@@ -128,7 +138,8 @@ def render(rows: list[dict], micro_rows: list[dict], repeats: int, load: tuple) 
         "--set precision=P --set seed=N` process (N = 42, 43, ...); iris is "
         "`tests/fixtures/csvs.py`'s iris CSV through the tabular trainer. Accuracy is the "
         "Evaluator's on the held-out split; Trainer is the component's wall time (data, fit, "
-        "export).",
+        "export). The held-out splits are small (penguin ~110 rows, iris ~47), so one "
+        "example moves accuracy by 0.01-0.02: differences of that size are noise.",
         "",
         "| task | lr_schedule | precision | accuracy | Trainer s |",
         "|---|---|---|---|---|",
@@ -140,7 +151,9 @@ def render(rows: list[dict], micro_rows: list[dict], repeats: int, load: tuple) 
         )
     lines += [
         "",
-        "Precision alone (training steps per second on random data, median, after warm-up):",
+        "Precision alone (training steps per second on random data, median of "
+        f"{repeats + 1} alternating runs, after warm-up; CPU bfloat16 instructions: "
+        f"{bf16_instructions()}):",
         "",
         "| model | float32 | mixed_bfloat16 | bfloat16 / float32 |",
         "|---|---|---|---|",
