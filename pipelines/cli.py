@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import os
 import sys
@@ -392,6 +393,8 @@ def cmd_run(args) -> int:
         raise TaskError(f"--tune applies to supervised tasks; {spec.name!r} is {spec.kind}")
     from pipelines import local, metadata
 
+    if args.tune and not hasattr(importlib.import_module(f"{spec.trainer}.model"), "tuner_fn"):
+        raise TaskError(f"--tune: {spec.name} has no search space ({spec.trainer} has no tuner_fn)")
     if spec.source_task and args.warm_start and spec.kind == "supervised":
         raise TaskError(  # the Trainer's one base_model input holds the source model
             f"--warm-start: {spec.name} starts from the pushed model of {spec.source_task!r}; "

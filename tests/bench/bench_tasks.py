@@ -50,9 +50,27 @@ def tree_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def sources_of(task: str) -> list[str]:
+    """The tasks whose pushed models `task` builds on (TaskSpec.source_task), farthest first."""
+    sys.path.insert(0, str(ROOT))
+    from pipelines.tasks import BUILTIN
+
+    chain, source = [], BUILTIN[task].source_task
+    while source:
+        chain.insert(0, source)
+        source = BUILTIN[source].source_task
+    return chain
+
+
 def run_task(task: str, home: Path) -> dict:
-    """One `kfx run TASK --json` process in a fresh home: its summary plus wall and load."""
+    """One `kfx run TASK --json` process in a fresh home: its summary plus wall and load.
+
+    A task built on another task's pushed model (transfer, distill) first gets its source
+    tasks run in the same home at their defaults; wall and load are the task's own.
+    """
     shutil.rmtree(home, ignore_errors=True)
+    for source in sources_of(task):
+        subprocess.run([KFX, "--home", str(home), "run", source], capture_output=True, check=False)
     load = os.getloadavg()[0]
     start = time.monotonic()
     proc = subprocess.run(
