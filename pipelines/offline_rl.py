@@ -29,11 +29,7 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
     source, source_model = wiring.source_model(spec, opts)
     trajectories = TrajectoryGen(model=source_model, env_id=env_id, **rollouts)
     components = [source, trajectories]
-    trainer_inputs = {}
-    if opts.warm_start:
-        latest = wiring.warm_start_resolver()
-        components.append(latest)
-        trainer_inputs["base_model"] = latest.outputs["model"]
+    trainer_inputs = wiring.warm_start_inputs(opts, components)
     trainer = Trainer(
         run_fn=f"{spec.trainer}.model.run_fn",
         examples=trajectories.outputs["examples"],

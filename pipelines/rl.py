@@ -25,11 +25,7 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
     if opts.train_steps:
         config["total_timesteps"] = opts.train_steps
     components = []
-    trainer_inputs = {}
-    if opts.warm_start:
-        latest = wiring.warm_start_resolver()
-        components.append(latest)
-        trainer_inputs["base_model"] = latest.outputs["model"]
+    trainer_inputs = wiring.warm_start_inputs(opts, components)
     trainer = RLTrainer(
         trainer_module=f"{spec.trainer}.model",
         config=json.dumps(config, sort_keys=True),

@@ -25,6 +25,15 @@ def warm_start_resolver():
     )
 
 
+def warm_start_inputs(opts: RunOptions, components: list) -> dict:
+    """With `--warm-start`, adds the resolver to `components`; the trainer's extra inputs."""
+    if not opts.warm_start:
+        return {}
+    latest = warm_start_resolver()
+    components.append(latest)
+    return {"base_model": latest.outputs["model"]}
+
+
 def baseline_resolver(opts: RunOptions, trainer):
     """The model the evaluator compares the candidate with, resolved after `trainer` runs."""
     from tfx.dsl.components.common.resolver import Resolver

@@ -20,6 +20,7 @@ import tensorflow as tf
 from trainers.rl import envs as envs_lib
 from trainers.rl.monitor import (
     EpisodeStats,
+    EvalParams,
     Evaluations,
     TrainResult,
     seed_everything,
@@ -30,7 +31,7 @@ from trainers.rl.schedules import linear_schedule
 
 
 @dataclasses.dataclass(frozen=True)
-class DQNParams:
+class DQNParams(EvalParams):
     """DQN hyper-parameters.
 
     The defaults are rl-zoo's CartPole-v1 DQN with γ = 0.98, twice the gradient steps, a
@@ -38,8 +39,6 @@ class DQNParams:
     greedy return >= 475 on 100 held-out episodes within 50k steps on each of 32 seeds.
     """
 
-    env_id: str = "CartPole-v1"
-    """Gymnasium id of an environment with a discrete action space and a flat observation."""
     total_timesteps: int = 50_000
     """Budget of environment steps (transitions, summed over the vectorised environments)."""
     num_envs: int = 4
@@ -76,19 +75,6 @@ class DQNParams:
     """Gradients are clipped to this global norm (0 disables clipping)."""
     hidden: tuple[int, ...] = (256, 256)
     """Widths of the Q-network's hidden layers."""
-    seed: int = 0
-    """Seed of weights, exploration, replay sampling and the training environments."""
-    eval_every: int = 1_000
-    """Environment steps between greedy evaluations (one more runs at the end)."""
-    eval_episodes: int = 50
-    """Episodes per evaluation; early stopping needs at least monitor.MIN_STOP_EPISODES."""
-    eval_seed: int = 1_000
-    """Evaluation episode i is reset with seed `eval_seed + i` (fixed, so comparisons pair)."""
-    target_return: float = 475.0
-    """Evaluation return that stops training early (CartPole-v1's 'solved' level)."""
-    stop_margin_se: float = 2.0
-    """Training stops once an evaluation's mean minus this many standard errors of the mean
-    reaches `target_return` (0: the plain mean), so a lucky evaluation does not stop it."""
 
 
 def td_targets(rewards, dones, gamma: float, next_q_target, next_q_online=None) -> tf.Tensor:

@@ -19,6 +19,27 @@ from trainers.rl import envs as envs_lib
 MIN_STOP_EPISODES = 20  # an evaluation needs at least this many episodes to stop training
 
 
+@dataclasses.dataclass(frozen=True)
+class EvalParams:
+    """What every value-based trainer's hyper-parameters share: the env and its evaluation."""
+
+    env_id: str = "CartPole-v1"
+    """Gymnasium id of an environment with a discrete action space and a flat observation."""
+    seed: int = 0
+    """Seed of weights, exploration, sampling and the training environments."""
+    eval_every: int = 1_000
+    """Environment steps between greedy evaluations (one more runs at the end)."""
+    eval_episodes: int = 50
+    """Episodes per evaluation; early stopping needs at least MIN_STOP_EPISODES."""
+    eval_seed: int = 1_000
+    """Evaluation episode i is reset with seed `eval_seed + i` (fixed, so comparisons pair)."""
+    target_return: float = 475.0
+    """Evaluation return that stops training early (CartPole-v1's 'solved' level)."""
+    stop_margin_se: float = 2.0
+    """Training stops once an evaluation's mean minus this many standard errors of the mean
+    reaches `target_return` (0: the plain mean), so a lucky evaluation does not stop it."""
+
+
 @dataclasses.dataclass
 class TrainResult:
     """What a trainer's `train` returns."""
@@ -77,11 +98,12 @@ class EpisodeStats:
 class Evaluations:
     """Periodic greedy evaluations: history, best weights and the early-stopping decision.
 
-    `params` is a trainer's hyper-parameter dataclass with the fields `env_id`,
-    `eval_episodes`, `eval_seed`, `target_return` and `stop_margin_se`.
+    `params` is a trainer's hyper-parameters, an `EvalParams`.
     """
 
-    def __init__(self, params, model: tf.keras.Model, greedy: Callable[[np.ndarray], np.ndarray]):
+    def __init__(
+        self, params: EvalParams, model: tf.keras.Model, greedy: Callable[[np.ndarray], np.ndarray]
+    ):
         """Starts with `model`'s current weights as the best.
 
         Args:
