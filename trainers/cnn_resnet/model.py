@@ -72,7 +72,7 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     for layer in keras_trainer.output_layer(ctx):
         x = layer(x)
     model = tf.keras.Model(inputs, x, name=hp.name)
-    return keras_trainer.compile_model(model, ctx, hp.learning_rate)
+    return keras_trainer.compile_model(model, ctx, hp)
 
 
 def search_space(kt_hp) -> dict:

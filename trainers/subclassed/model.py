@@ -40,7 +40,7 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> DigitsClassifier:
 
 
 def _compiled(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
-    return keras_trainer.compile_model(build(ctx, hp), ctx, hp.learning_rate)
+    return keras_trainer.compile_model(build(ctx, hp), ctx, hp)
 
 
 # TFX Trainer calls this.
@@ -49,7 +49,7 @@ def run_fn(fn_args):
     hp, ctx, tf_transform_output, train, val, schedule = keras_trainer.prepare(fn_args, HParams())
     with distribute.strategy().scope():
         model = build(ctx, hp)
-        optimizer = tf.keras.optimizers.Adam(hp.learning_rate)
+        optimizer = keras_trainer.optimizer(hp, ctx, model)
     if fn_args.base_model:
         keras_trainer.warm_start(model, fn_args.base_model)
     loop.train(
