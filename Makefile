@@ -27,6 +27,7 @@ bench: setup
 	$(VENV)/bin/python tests/bench/bench_rl.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_trainer_options.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_tasks.py --out BENCHMARKS.md
+	$(VENV)/bin/python tests/bench/bench_multi_output.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_transfer.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_optimize.py --out BENCHMARKS.md
 
