@@ -223,10 +223,8 @@ def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
         source, source_model = base_model_source(spec, opts)
         components.append(source)
         trainer_inputs["base_model"] = source_model
-    elif opts.warm_start:
-        latest = wiring.warm_start_resolver()
-        components.append(latest)
-        trainer_inputs["base_model"] = latest.outputs["model"]
+    else:
+        trainer_inputs.update(wiring.warm_start_inputs(opts, components))
     trainer = tfc.Trainer(
         run_fn=f"{spec.trainer}.model.run_fn",
         examples=transform.outputs["transformed_examples"],

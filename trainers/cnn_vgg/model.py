@@ -10,13 +10,9 @@ from trainers.common import images, keras_trainer
 
 
 @dataclasses.dataclass(frozen=True)
-class HParams(keras_trainer.FitParams):
+class HParams(images.ImageParams):
     """VGG-like CNN hyper-parameters, sized for 8x8 digits."""
 
-    batch_size: int = 64
-    """Examples per training batch."""
-    learning_rate: float = 2e-3
-    """Adam's learning rate."""
     filters: tuple = (32, 64)
     """Filters of each block's convolutions; each block halves the image (8x8 → 4x4 → 2x2)."""
     convs_per_block: int = 2
@@ -25,12 +21,6 @@ class HParams(keras_trainer.FitParams):
     """Width of the dense layer of the head."""
     dropout: float = 0.3
     """Dropout rate before the output layer."""
-    translate: float = 0.1
-    """Augmentation: largest shift, as a fraction of the image size."""
-    rotate: float = 0.03
-    """Augmentation: largest rotation, as a fraction of a full turn."""
-    zoom: float = 0.1
-    """Augmentation: largest zoom in or out."""
     name: str = "cnn_vgg"
     """Model name."""
 

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import tensorflow as tf
+
+from trainers.common.keras_trainer import FitParams
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageParams(FitParams):
+    """What the digits CNNs share: their batch, learning rate and augmentation."""
+
+    batch_size: int = 64
+    """Examples per training batch."""
+    learning_rate: float = 2e-3
+    """Adam's learning rate."""
+    translate: float = 0.1
+    """Augmentation: largest shift, as a fraction of the image size."""
+    rotate: float = 0.03
+    """Augmentation: largest rotation, as a fraction of a full turn."""
+    zoom: float = 0.1
+    """Augmentation: largest zoom in or out."""
 
 
 def image_key(features) -> str:

@@ -30,11 +30,9 @@ HASH_BUCKETS = 1000  # resolution of `train_fraction`
 
 
 @dataclasses.dataclass(frozen=True)
-class HParams(keras_trainer.FitParams):
+class HParams(images.ImageParams):
     """Transfer hyper-parameters: backbone, head and the two phases."""
 
-    batch_size: int = 64
-    """Examples per training batch."""
     learning_rate: float = 2e-3
     """Adam's learning rate of the frozen phase (and of a from-scratch run)."""
     backbone: str = "pushed"
@@ -57,12 +55,6 @@ class HParams(keras_trainer.FitParams):
     """Width of the new head's hidden layer."""
     dropout: float = 0.3
     """Dropout rate before the head's hidden layer."""
-    translate: float = 0.1
-    """Augmentation: largest shift, as a fraction of the image size."""
-    rotate: float = 0.03
-    """Augmentation: largest rotation, as a fraction of a full turn."""
-    zoom: float = 0.1
-    """Augmentation: largest zoom in or out."""
     name: str = "transfer"
     """Model name."""
 
