@@ -176,6 +176,24 @@ def multi_output(outputs: tuple[Output, ...], **fields) -> TaskSpec:
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 ENVIRONMENT = "environment"  # TaskSpec.data of RL tasks: experience comes from the env
 
+# Fields every task on the digits images shares (label, metric and the curated schema).
+DIGITS = {
+    "kind": "supervised",
+    "data": "trainers.digits.data",
+    "label": "label",
+    "problem": "classification",
+    "metric": "accuracy",
+    "schema": "digits/schema.pbtxt",
+}
+# Fields every CartPole-v1 RL task shares: experience from the simulator, return as metric.
+CARTPOLE = {
+    "data": ENVIRONMENT,
+    "label": "",
+    "problem": "control",
+    "metric": "mean_return",
+    "custom_config": {"env_id": "CartPole-v1"},
+}
+
 BUILTIN: Mapping[str, TaskSpec] = {
     spec.name: spec
     for spec in (
@@ -195,15 +213,10 @@ BUILTIN: Mapping[str, TaskSpec] = {
         *(
             TaskSpec(
                 name=name,
-                kind="supervised",
+                **DIGITS,
                 trainer=f"trainers.{name}",
-                data="trainers.digits.data",
                 dataset=f"scikit-learn digits (1797 8x8 images, 10 classes, offline): {model}",
-                label="label",
-                problem="classification",
-                metric="accuracy",
                 threshold=threshold,
-                schema="digits/schema.pbtxt",
                 train_steps=steps,
             )
             for name, model, threshold, steps in (
@@ -215,89 +228,62 @@ BUILTIN: Mapping[str, TaskSpec] = {
         ),
         TaskSpec(
             name="cnn_digits04",
-            kind="supervised",
+            **DIGITS,
             trainer="trainers.cnn_vgg",  # the cnn_vgg model; `transfer` reuses its backbone
-            data="trainers.digits.data",
             dataset="scikit-learn digits 0-4 only (901 8x8 images): VGG-like CNN, a backbone",
-            label="label",
-            problem="classification",
-            metric="accuracy",
             threshold=0.98,
-            schema="digits/schema.pbtxt",
             train_steps=1000,
             custom_config={"data": {"classes": [0, 1, 2, 3, 4]}},
         ),
         TaskSpec(
             name="transfer",
-            kind="supervised",
+            **DIGITS,
             trainer="trainers.transfer",
-            data="trainers.digits.data",
             dataset="scikit-learn digits 5-9 only (896 8x8 images): cnn_digits04's backbone, "
             "new head, frozen then fine-tuned",
-            label="label",
-            problem="classification",
-            metric="accuracy",
             threshold=0.95,
-            schema="digits/schema.pbtxt",
             train_steps=1000,
             custom_config={"data": {"classes": [5, 6, 7, 8, 9]}},
             source_task="cnn_digits04",
         ),
         TaskSpec(
             name="distill",
-            kind="supervised",
+            **DIGITS,
             trainer="trainers.distill",
-            data="trainers.digits.data",
             dataset="scikit-learn digits (1797 8x8 images): tiny MLP student of the pushed "
             "cnn_vgg teacher",
-            label="label",
-            problem="classification",
-            metric="accuracy",
             threshold=0.95,
-            schema="digits/schema.pbtxt",
             train_steps=1000,
             source_task="cnn_vgg",
         ),
         TaskSpec(
             name="cartpole_dqn",
+            **CARTPOLE,
             kind="rl",
             trainer="trainers.cartpole_dqn",
-            data=ENVIRONMENT,
             dataset="gymnasium CartPole-v1 (simulated)",
-            label="",
-            problem="control",
-            metric="mean_return",
             threshold=475.0,
             train_steps=50_000,
-            custom_config={"env_id": "CartPole-v1"},
         ),
         TaskSpec(
             name="cartpole_qnet",
+            **CARTPOLE,
             kind="rl",
             trainer="trainers.cartpole_qnet",
-            data=ENVIRONMENT,
             dataset="gymnasium CartPole-v1 (simulated)",
-            label="",
-            problem="control",
-            metric="mean_return",
             # Online Q-learning oscillates; its best checkpoint reached 242-500 over seeds
             # (BENCHMARKS.md), so the gate is CartPole-v0's "solved" level, not v1's 475.
             threshold=195.0,
             train_steps=100_000,
-            custom_config={"env_id": "CartPole-v1"},
         ),
         TaskSpec(
             name="cartpole_dt",
+            **CARTPOLE,
             kind="offline_rl",
             trainer="trainers.cartpole_dt",
-            data=ENVIRONMENT,
             dataset="episodes of the pushed cartpole_dqn policy (TrajectoryGen)",
-            label="",
-            problem="control",
-            metric="mean_return",
             threshold=400.0,
             train_steps=1000,
-            custom_config={"env_id": "CartPole-v1"},
             source_task="cartpole_dqn",
         ),
         multi_output(
