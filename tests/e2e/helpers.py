@@ -6,6 +6,8 @@ import contextlib
 import dataclasses
 import io
 import json
+import logging
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +36,20 @@ def kfx(home: Path, *args: str) -> Result:
         except SystemExit as exit_:
             code = exit_.code
     return Result(code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def cli_state():
+    """`kfx` changes global logging and warning filters (console.quiet); put them back."""
+    names = ("absl", "apache_beam", "tensorflow")
+    saved = {n: (logging.getLogger(n).propagate, logging.getLogger(n).level) for n in names}
+    try:
+        with warnings.catch_warnings():
+            yield
+    finally:
+        for name, (propagate, level) in saved.items():
+            logging.getLogger(name).propagate = propagate
+            logging.getLogger(name).setLevel(level)
 
 
 def states(home: Path, task: str, run_id: str) -> dict[str, str]:

@@ -1,20 +1,16 @@
 import json
-import logging
 
 import pytest
 
 from pipelines import cli
+from tests.e2e.helpers import cli_state
 
 
 @pytest.fixture(autouse=True)
 def _restore_logging(monkeypatch):
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    names = ("absl", "apache_beam", "tensorflow")
-    saved = {n: (logging.getLogger(n).propagate, logging.getLogger(n).level) for n in names}
-    yield
-    for name, (propagate, level) in saved.items():
-        logging.getLogger(name).propagate = propagate
-        logging.getLogger(name).setLevel(level)
+    with cli_state():
+        yield
 
 
 def _run(tmp_path, *argv):

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import shutil
 import subprocess
-import warnings
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ import yaml
 from pipelines import schedule
 from pipelines.home import Home
 from pipelines.tasks import TaskError
-from tests.e2e.helpers import kfx
+from tests.e2e.helpers import cli_state, kfx
 from tests.fixtures.kfp_server import API, KfpServer
 
 IMAGE = "registry.example.com/kfx/components:test-1"
@@ -41,13 +39,8 @@ def _cli_state(monkeypatch):
     monkeypatch.delenv("KFX_IMAGE", raising=False)
     monkeypatch.delenv("KFX_PIPELINE_ROOT", raising=False)
     monkeypatch.delenv("KFX_HOME", raising=False)
-    names = ("absl", "apache_beam", "tensorflow")
-    saved = {n: (logging.getLogger(n).propagate, logging.getLogger(n).level) for n in names}
-    with warnings.catch_warnings():
+    with cli_state():
         yield
-    for name, (propagate, level) in saved.items():
-        logging.getLogger(name).propagate = propagate
-        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture

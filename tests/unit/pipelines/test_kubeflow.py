@@ -11,12 +11,9 @@ TFX (a few seconds), the later ones take milliseconds.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import logging
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +27,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from pipelines import kubeflow, placement, tasks
 from pipelines.home import Home
 from pipelines.options import RunOptions
-from tests.e2e.helpers import kfx
+from tests.e2e.helpers import cli_state, kfx
 
 ROOT = "gs://kfx-test-bucket/some/root"
 IMAGE = "registry.example.com/kfx/components:test-1"
@@ -122,20 +119,6 @@ def _training(key: str) -> placement.Placement | None:
     return placement.parse_accelerator(text) if key == "gpu" else placement.parse_tpu(text)
 
 
-@contextlib.contextmanager
-def _cli_state():
-    """`kfx` changes global logging and warning filters (console.quiet); put them back."""
-    names = ("absl", "apache_beam", "tensorflow")
-    saved = {n: (logging.getLogger(n).propagate, logging.getLogger(n).level) for n in names}
-    try:
-        with warnings.catch_warnings():
-            yield
-    finally:
-        for name, (propagate, level) in saved.items():
-            logging.getLogger(name).propagate = propagate
-            logging.getLogger(name).setLevel(level)
-
-
 # ---- fixtures ---------------------------------------------------------------------------------
 
 
@@ -205,7 +188,7 @@ def cli_compiled(home, tmp_path_factory):
                 flags += ["--warm-start", *(("--tune",) if KINDS[task] == "supervised" else ())]
             if task in tasks.BUILTIN and tasks.BUILTIN[task].source_task:
                 flags += ["--source-model", SOURCE_MODEL]
-            with pytest.MonkeyPatch.context() as patch, _cli_state():
+            with pytest.MonkeyPatch.context() as patch, cli_state():
                 patch.delenv("KFX_IMAGE", raising=False)
                 patch.delenv("KFX_PIPELINE_ROOT", raising=False)
                 result = kfx(
@@ -541,7 +524,7 @@ def test_cli_compile_csv_task_named_after_a_file_with_a_dash(tmp_path, cli_env):
 def cli_env(monkeypatch):
     monkeypatch.delenv("KFX_IMAGE", raising=False)
     monkeypatch.delenv("KFX_PIPELINE_ROOT", raising=False)
-    with _cli_state():
+    with cli_state():
         yield monkeypatch
 
 

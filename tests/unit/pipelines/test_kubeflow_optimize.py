@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import warnings
 
 import pytest
 import yaml
@@ -13,6 +11,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from pipelines import kubeflow, placement, tasks
 from pipelines.options import RunOptions
+from tests.e2e import helpers
 from tests.e2e.helpers import kfx
 
 ROOT = "gs://kfx-test-bucket/root"
@@ -99,13 +98,8 @@ def cli_state(monkeypatch):
     """`kfx` changes global logging and warning filters (console.quiet); put them back."""
     monkeypatch.delenv("KFX_IMAGE", raising=False)
     monkeypatch.delenv("KFX_PIPELINE_ROOT", raising=False)
-    names = ("absl", "apache_beam", "tensorflow")
-    saved = {n: (logging.getLogger(n).propagate, logging.getLogger(n).level) for n in names}
-    with warnings.catch_warnings():
+    with helpers.cli_state():
         yield
-    for name, (propagate, level) in saved.items():
-        logging.getLogger(name).propagate = propagate
-        logging.getLogger(name).setLevel(level)
 
 
 def test_cli_compile_optimize_writes_a_package_with_the_optimizer(tmp_path, cli_state):
