@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import pipelines  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from pipelines import console
+from pipelines.errors import TaskError
 from pipelines.home import Home, HomeBusy
-from pipelines.tasks import TaskError
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INVALID_DATA = 1, 2, 3
 
@@ -192,31 +190,29 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     return result
 
 
-def _run_options(args, spec, input_dir, enable_cache: bool = True):
-    """RunOptions from the shared pipeline options; argument errors become TaskErrors."""
-    from pipelines import options
+def _settings(args, cache: bool = True):
+    """The shared pipeline options as `api.Settings`."""
+    from pipelines import api
 
-    try:
-        beam = options.beam_args(args.beam_runner, args.beam_workers, tuple(args.beam_arg))
-    except ValueError as err:
-        raise TaskError(str(err)) from None
-    return options.RunOptions(
-        input_dir=input_dir,
+    return api.Settings(
         train_steps=args.train_steps,
         tune=args.tune,
         tuner=args.tuner,
-        tune_trials=args.trials,
+        trials=args.trials,
         warm_start=args.warm_start,
-        enable_cache=enable_cache,
-        hparams=_checked_overrides(spec, _overrides(args.set), args.optimize),
-        beam_args=beam,
         optimize=args.optimize,
+        overrides=_overrides(args.set),
+        cache=cache,
+        eval_episodes=getattr(args, "eval_episodes", None),
+        beam_runner=args.beam_runner,
+        beam_workers=args.beam_workers,
+        beam_args=tuple(args.beam_arg),
     )
 
 
 def _compile(args, home: Home, spec) -> Path:
     """Compiles the task for Kubeflow into a two-document YAML; returns its path."""
-    from pipelines import kubeflow, placement, tasks
+    from pipelines import api, kubeflow
 
     image = args.image or os.environ.get("KFX_IMAGE")
     if not image:
@@ -224,27 +220,19 @@ def _compile(args, home: Home, spec) -> Path:
     root = (
         args.pipeline_root or os.environ.get("KFX_PIPELINE_ROOT") or kubeflow.DEFAULT_PIPELINE_ROOT
     )
-    try:
-        training = placement.training_placement(spec.placement, args.accelerator, args.tpu)
-    except ValueError as err:
-        raise TaskError(str(err)) from None
-    remote = kubeflow.RemoteHome(root)
-    opts = dataclasses.replace(
-        _run_options(args, spec, remote.data_dir(spec.name)), source_model=args.source_model
+    compiled = api.compile_task(
+        home,
+        spec,
+        _settings(args),
+        image,
+        root,
+        accelerator=args.accelerator,
+        tpu=args.tpu,
+        source_model=args.source_model,
+        output=getattr(args, "output", None),
     )
-    try:
-        documents = kubeflow.compile_pipeline(spec, opts, image, root, training)
-    except ValueError as err:
-        raise TaskError(f"kfx compile {spec.name}: {err}") from None
-    output = getattr(args, "output", None)
-    path = Path(output) if output else home.root / "compiled" / f"{spec.name}.yaml"
-    kubeflow.write(documents, path)
-    needs_data = spec.data != tasks.ENVIRONMENT  # RL tasks generate their experience
-    console.info(
-        f"{spec.name}: compiled for Kubeflow → {path} (image {image}, root {root})"
-        + (f"; upload the data to {remote.data_dir(spec.name)}/span-N/" if needs_data else "")
-    )
-    return path
+    console.compiled(spec.name, compiled)
+    return compiled.path
 
 
 def cmd_compile(args) -> int:
@@ -313,210 +301,44 @@ def cmd_schedule(args) -> int:
     return 0
 
 
-def _checked_overrides(spec, values: dict[str, str], optimize: bool = False) -> dict[str, str]:
-    """Fails fast on a `--set` the task's HParams cannot take (not after Transform).
-
-    `optimize.KEY` values are the ModelOptimizer's and need `--optimize`.
-    """
-    if optimize and spec.kind != "supervised":
-        raise TaskError(f"--optimize applies to supervised tasks; {spec.name!r} is {spec.kind}")
-    if values:
-        import importlib
-
-        from components.model_optimizer import OptimizeParams, split_overrides
-        from trainers.common import hparams
-
-        trainer, optimizer = split_overrides(values)  # the run imports TFX anyway
-        try:
-            hparams.override(importlib.import_module(f"{spec.trainer}.model").HParams(), trainer)
-            if optimizer:
-                if not optimize:
-                    raise ValueError(f"optimize.{next(iter(optimizer))} needs --optimize")
-                hparams.override(OptimizeParams(), optimizer)
-        except ValueError as err:
-            raise TaskError(f"--set: {err}") from None
-    return values
-
-
 def cmd_tasks(args) -> int:
     """`kfx tasks`: every registered task."""
     from pipelines import tasks
 
-    specs = tasks.all_tasks(Home.resolve(args.home))
-    rows = [
-        {
-            "name": s.name,
-            "kind": s.kind,
-            "dataset": s.dataset,
-            "metric": s.metric,
-            "threshold": s.threshold,
-        }
-        for s in specs
-    ]
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        console.table(rows, ["name", "kind", "metric", "threshold", "dataset"])
+    console.tasks(tasks.all_tasks(Home.resolve(args.home)), args.json)
     return 0
 
 
 def cmd_run(args) -> int:
     """`kfx run`: stage data, run the pipeline with progress, print the summary."""
-    from pipelines import tasks
+    from pipelines import api
 
     home = Home.resolve(args.home)
-    if args.label and not args.data:
-        raise TaskError("--label needs --data FILE.csv")
-    if args.data and args.label:
-        if args.task:
-            raise TaskError("give either a TASK or --data/--label, not both")
-        name = tasks.csv_task_name(args.data, args.name)
-        before = tasks.spans(home.data_dir(name))
-        spec = tasks.register_csv(home, args.data, args.label, args.name, args.threshold)
-    elif args.task and args.env:
-        spec = tasks.for_env(home, tasks.get(args.task, home), args.env, args.threshold)
-        before = []
-    elif args.task:
-        spec = tasks.get(args.task, home).with_threshold(args.threshold)
-        before = tasks.spans(home.data_dir(spec.name))
-        if args.data:
-            tasks.stage_data(home, spec, args.data)
-    else:
-        raise TaskError("name a TASK (see `kfx tasks`) or bring --data FILE.csv --label COLUMN")
-    input_dir = tasks.input_dir(home, spec)
-    added = [
-        home.data_dir(spec.name) / f"{tasks.SPAN}{n}"
-        for n in tasks.spans(input_dir)
-        if n not in before and args.data
-    ]
-    if args.tune and spec.kind != "supervised":
-        raise TaskError(f"--tune applies to supervised tasks; {spec.name!r} is {spec.kind}")
-    from pipelines import local, metadata
 
-    if args.tune and not hasattr(importlib.import_module(f"{spec.trainer}.model"), "tuner_fn"):
-        raise TaskError(f"--tune: {spec.name} has no search space ({spec.trainer} has no tuner_fn)")
-    if spec.source_task and args.warm_start and spec.kind == "supervised":
-        raise TaskError(  # the Trainer's one base_model input holds the source model
-            f"--warm-start: {spec.name} starts from the pushed model of {spec.source_task!r}; "
-            "run it without --warm-start"
-        )
-    if spec.source_task and metadata.latest_pushed_model(home, spec.source_task) is None:
-        raise TaskError(
-            f"{spec.name} builds on the pushed model of {spec.source_task!r}, and {home.root} "
-            f"has none: run `kfx run {spec.source_task}` first"
-        )
+    progress = console.Progress(home)
 
-    opts = dataclasses.replace(
-        _run_options(args, spec, input_dir, enable_cache=not args.no_cache),
-        eval_episodes=args.eval_episodes,
+    def started(spec, run_id):
+        progress.begin(spec.name, run_id)
+        console.info(f"{spec.name}: run {run_id} ({args.runner} runner, home {home.root})")
+
+    result = api.run_task(
+        home,
+        args.task,
+        _settings(args, cache=not args.no_cache),
+        data=args.data,
+        label=args.label,
+        name=args.name,
+        threshold=args.threshold,
+        env=args.env,
+        runner=args.runner,
+        progress=progress,
+        verbose=args.verbose,
+        on_start=started,
     )
-    started = time.monotonic()
-    run_id = local.new_run_id()
-    progress = console.Progress(home, spec.name, run_id)
-    console.info(f"{spec.name}: run {run_id} ({args.runner} runner, home {home.root})")
-    with home.lock(spec.name):
-        try:
-            local.run(spec, home, opts, args.runner, progress, args.verbose, run_id)
-        except local.PipelineFailed as failure:
-            return _report_failure(home, spec, failure, args, added)
-    summary = metadata.run_summary(home, spec.name, run_id, spec)
-    wall = time.monotonic() - started
-    console.summary(summary, wall)
-    if summary.optimized:
-        _print_optimized(summary.optimized)
-    if spec.schema is None and spec.trainer == tasks.TABULAR_TRAINER:
-        _freeze_schema(home, spec, run_id)
+    console.run_result(result, home.logs_dir())
     if args.json:
-        print(json.dumps(_summary_json(summary, wall, progress.seconds)))
-    return 0
-
-
-def _freeze_schema(home, spec, run_id) -> None:
-    from pipelines import metadata, tasks
-
-    for artifact in metadata.node_outputs(home, spec.name, run_id, "SchemaGen"):
-        frozen = tasks.freeze_schema(home, spec, Path(artifact.uri) / "schema.pbtxt")
-        console.info(
-            f"  schema frozen: {frozen.schema} (later data for {spec.name!r} is validated "
-            "against it; edit it to allow new values)"
-        )
-
-
-def _report_failure(home, spec, failure, args, added) -> int:
-    from components import anomaly_gate
-    from pipelines import metadata, tasks
-
-    if failure.node == "AnomalyGate":
-        found = []
-        for artifact in metadata.node_outputs(home, spec.name, failure.run_id, "ExampleValidator"):
-            split_names = artifact.properties["split_names"].string_value
-            found += anomaly_gate.read(artifact.uri, split_names)
-        hint = str(spec.schema_path or "the inferred schema")
-        source = args.data or str(tasks.input_dir(home, spec))
-        console.error(anomaly_gate.message(found, hint, source))
-        console.error(
-            f"nothing was trained or pushed; run {failure.run_id} is in `kfx runs {spec.name}`"
-        )
-        for span in added:  # the next run falls back to the last good span
-            console.error(
-                f"rejected data kept in {tasks.quarantine(home, spec.name, span, failure.run_id)}"
-            )
-        code = EXIT_INVALID_DATA
-    else:
-        first = str(failure.cause).strip().splitlines()
-        reason = first[-1] if first else failure.cause
-        console.error(f"{failure.node or 'pipeline'} failed: {reason}")
-        console.error(f"full log: {home.logs_dir()} (or re-run with -v)")
-        code = EXIT_FAILED
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "task": spec.name,
-                    "run_id": failure.run_id,
-                    "error": failure.node,
-                    "blessed": False,
-                    "pushed_model": None,
-                }
-            )
-        )
-    return code
-
-
-def _summary_json(summary, wall: float, seconds: dict[str, float]) -> dict:
-    return {
-        "task": summary.task,
-        "run_id": summary.run_id,
-        "metric": summary.metric,
-        "value": summary.value,
-        "threshold": summary.threshold,
-        # Every evaluated metric, keyed 'METRIC' (one output) or 'OUTPUT/METRIC'; an
-        # ungated one (an auxiliary output's) has threshold None.
-        "metrics": {s.key: s.value for s in summary.scores},
-        "thresholds": {s.key: s.threshold for s in summary.scores},
-        "blessed": bool(summary.blessed),
-        "pushed_model": summary.pushed_model,
-        "pushed_version": summary.pushed_version,
-        "span": summary.span,
-        "optimizer": summary.optimized,
-        "wall_s": round(wall, 3),
-        "components": {k: round(v, 3) for k, v in seconds.items()},
-        "states": {s.node: s.state for s in summary.steps},
-    }
-
-
-def _print_optimized(record: dict) -> None:
-    """The ModelOptimizer's variants: metric and size against the float32 weights."""
-    metric, floats = record["metric"], record["float_weights_bytes"]
-    print(f"  optimized ({metric} on the eval split; float32 weights {floats} B):")
-    for variant, values in record.items():
-        if not isinstance(values, dict):
-            continue
-        size = values.get("bytes") if "file" in values else None
-        where = f"{values['file']} {size} B, {floats / size:.2f}x smaller" if size else ""
-        if "sparsity" in values:
-            where = f"{values.get('layers', 0)} layers pruned: {values['sparsity']:.0%} zeros"
-        print(f"    {variant:<14} {values.get(metric, float('nan')):.4f}  {where}".rstrip())
+        print(json.dumps(result.to_json()))
+    return {api.OK: 0, api.INVALID_DATA: EXIT_INVALID_DATA}.get(result.outcome, EXIT_FAILED)
 
 
 def cmd_predict(args) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import sys
 import warnings
@@ -33,15 +34,17 @@ def info(text: str) -> None:
 class Progress:
     """One line per finished component: name, state from MLMD, seconds."""
 
-    def __init__(self, home: Home, task: str, run_id: str):
-        self.home, self.task, self.run_id = home, task, run_id
-        self.seconds: dict[str, float] = {}
+    def __init__(self, home: Home):
+        self.home, self.task, self.run_id = home, "", ""
+
+    def begin(self, task: str, run_id: str) -> None:
+        """Names the run whose components report (before the first of them starts)."""
+        self.task, self.run_id = task, run_id
 
     def __call__(self, node: str, event: str, seconds: float) -> None:
         """Called by the runner's log hook for each component start and finish."""
         if event != "finished":
             return
-        self.seconds[node] = seconds
         state = metadata.step_state(self.home, self.task, self.run_id, node)
         info(f"  {node:<28} {state:<9} {seconds:7.1f} s")
 
@@ -124,3 +127,74 @@ def runs(found: list) -> None:
             "components",
         ],
     )
+
+
+def tasks(specs: list, as_json: bool = False) -> None:
+    """`kfx tasks`: name, kind, metric, threshold and dataset of each task."""
+    rows = [
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "dataset": s.dataset,
+            "metric": s.metric,
+            "threshold": s.threshold,
+        }
+        for s in specs
+    ]
+    if as_json:
+        print(json.dumps(rows))
+    else:
+        table(rows, ["name", "kind", "metric", "threshold", "dataset"])
+
+
+def compiled(task: str, result) -> None:
+    """Where `kfx compile` wrote the pipeline, and where its data must be uploaded."""
+    info(
+        f"{task}: compiled for Kubeflow → {result.path} (image {result.image}, root "
+        f"{result.pipeline_root})"
+        + (f"; upload the data to {result.data_dir}/span-N/" if result.data_dir else "")
+    )
+
+
+def run_result(result, logs_dir) -> None:
+    """The end of `kfx run`: the summary, or why the run stopped and what to do."""
+    from pipelines import api
+
+    if result.outcome == api.OK:
+        summary(result.summary, result.wall_s)
+        if result.summary.optimized:
+            optimized(result.summary.optimized)
+        if result.frozen_schema:
+            info(
+                f"  schema frozen: {result.frozen_schema} (later data for "
+                f"{result.spec.name!r} is validated against it; edit it to allow new values)"
+            )
+        return
+    if result.outcome == api.INVALID_DATA:
+        from components import anomaly_gate
+
+        hint = str(result.spec.schema_path or "the inferred schema")
+        error(anomaly_gate.message(result.anomalies, hint, result.data_source))
+        error(
+            f"nothing was trained or pushed; run {result.run_id} is in "
+            f"`kfx runs {result.spec.name}`"
+        )
+        for folder in result.rejected:
+            error(f"rejected data kept in {folder}")
+        return
+    error(f"{result.failed_node or 'pipeline'} failed: {result.error}")
+    error(f"full log: {logs_dir} (or re-run with -v)")
+
+
+def optimized(record: dict) -> None:
+    """The ModelOptimizer's variants: metric and size against the float32 weights."""
+    metric, floats = record["metric"], record["float_weights_bytes"]
+    print(f"  optimized ({metric} on the eval split; float32 weights {floats} B):")
+    for variant, values in record.items():
+        if not isinstance(values, dict):
+            continue
+        size = values.get("bytes") if "file" in values else None
+        where = f"{values['file']} {size} B, {floats / size:.2f}x smaller" if size else ""
+        if "sparsity" in values:
+            where = f"{values.get('layers', 0)} layers pruned: {values['sparsity']:.0%} zeros"
+        print(f"    {variant:<14} {values.get(metric, float('nan')):.4f}  {where}".rstrip())

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipelines.tasks import TaskError
+from pipelines.errors import TaskError
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from pipelines import local, placement
+from pipelines import kinds, placement
 from pipelines.options import RunOptions
-from pipelines.tasks import TaskSpec
+from trainers.spec import TaskSpec
 
 DEFAULT_PIPELINE_ROOT = "gs://kfx-pipelines"  # infra/k8s/tensorboard.yaml reads the same root
 
@@ -93,11 +93,14 @@ def compile_pipeline(
 
     training = training or placement.training_placement(spec.placement)
     opts = dataclasses.replace(opts, target="kubeflow")
-    pipeline = local.create_pipeline(spec, RemoteHome(pipeline_root), opts)
+    kind = kinds.of(spec)
+    pipeline = kind.create_pipeline(spec, RemoteHome(pipeline_root), opts)
     placements = {}
     for component in pipeline.components:
         if isinstance(component, base_component.BaseComponent):
-            placements[component.id] = placement.for_component(component.id, training)
+            placements[component.id] = placement.for_component(
+                component.id, training, kind.training_nodes
+            )
             component.with_platform_config(_resource_spec(placements[component.id]))
     runner = v2.KubeflowV2DagRunner(
         config=v2.KubeflowV2DagRunnerConfig(default_image=image, use_pipeline_spec_2_1=True),

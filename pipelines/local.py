@@ -4,34 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import importlib
 import logging
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pipelines import kinds
 from pipelines.home import Home
 from pipelines.options import RunOptions
-from pipelines.tasks import TaskSpec
+from trainers.spec import TaskSpec
 
-FACTORIES = {
-    "supervised": "pipelines.supervised",
-    "rl": "pipelines.rl",
-    "offline_rl": "pipelines.offline_rl",
-}  # pipeline kind → module with create_pipeline
 RUNNERS = ("local", "beam")
 # LocalDagRunner logs "Component X is running.", BeamDagRunner "node X is running.".
 _PROGRESS = re.compile(r"^(?:Component|node) (\S+) is (running|finished)\.$")
 
 Progress = Callable[[str, str, float], None]  # (component, "running"|"finished", seconds)
-
-
-def create_pipeline(spec: TaskSpec, home: Home, opts: RunOptions):
-    """The pipeline of `spec`'s kind; the same object serves local runs and Kubeflow."""
-    if spec.kind not in FACTORIES:
-        raise ValueError(f"task {spec.name!r}: no pipeline factory for kind {spec.kind!r}")
-    return importlib.import_module(FACTORIES[spec.kind]).create_pipeline(spec, home, opts)
 
 
 def new_run_id() -> str:
@@ -161,7 +149,7 @@ def run(
     if runner not in RUNNERS:
         raise ValueError(f"unknown runner {runner!r}; use one of {', '.join(RUNNERS)}")
     run_id = run_id or new_run_id()
-    ir = compile_ir(create_pipeline(spec, home, opts), run_id)
+    ir = compile_ir(kinds.create_pipeline(spec, home, opts), run_id)
     if runner == "beam":
         from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner as Runner
     else:

@@ -6,9 +6,10 @@ import contextlib
 import dataclasses
 from pathlib import Path
 
+from components.lineage import NODE_CONTEXT, RUN_CONTEXT, pushes
+from pipelines import evaluation, ids, kinds
 from pipelines.home import Home
 
-PIPELINE, RUN, NODE = "pipeline", "pipeline_run", "node"
 STATES = {  # MLMD Execution.State values
     0: "unknown",
     1: "new",
@@ -89,7 +90,7 @@ def store(home: Home):
 def _node_map(mlmd, task: str) -> dict[int, str]:
     """{execution id: node id} for every execution of the task's pipeline."""
     nodes = {}
-    for ctx in mlmd.get_contexts_by_type(NODE):
+    for ctx in mlmd.get_contexts_by_type(NODE_CONTEXT):
         pipeline, _, node = ctx.name.partition(".")
         if pipeline == task:
             for execution in mlmd.get_executions_by_context(ctx.id):
@@ -99,7 +100,7 @@ def _node_map(mlmd, task: str) -> dict[int, str]:
 
 def _run_executions(mlmd, run_id: str, nodes: dict[int, str]) -> list:
     """[(node id, execution)] of one run, restricted to the executions in `nodes`."""
-    ctx = mlmd.get_context_by_type_and_name(RUN, run_id)
+    ctx = mlmd.get_context_by_type_and_name(RUN_CONTEXT, run_id)
     if ctx is None:
         return []
     return [(nodes[e.id], e) for e in mlmd.get_executions_by_context(ctx.id) if e.id in nodes]
@@ -137,33 +138,32 @@ def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSu
     if spec is not None:
         summary.metric, summary.threshold = spec.metric, spec.threshold
     by_node = {node: e for node, e in executions}
-    for gen in ("CsvExampleGen", "ImportExampleGen"):
+    for gen in ids.EXAMPLE_GENS:
         for artifact in _outputs(mlmd, by_node[gen].id) if gen in by_node else []:
             # TFX 1.16 records the span as a custom property of the Examples artifact.
             span = _custom(artifact, "span")
             summary.span = int(span) if span is not None else summary.span
-    for node in ("Evaluator", "PolicyEvaluator"):
-        for artifact in _outputs(mlmd, by_node[node].id) if node in by_node else []:
-            if _custom(artifact, "blessed") is not None:
-                summary.blessed = bool(_custom(artifact, "blessed"))
-                if _custom(artifact, "metric_value") is not None:  # PolicyEvaluator's
-                    summary.value = float(_custom(artifact, "metric_value"))
-                    if spec is not None:
-                        summary.scores = [
-                            Score(spec.metric, summary.value, spec.threshold, spec.higher_is_better)
-                        ]
-            elif node == "Evaluator" and spec is not None and artifact.uri:
-                values = evaluation_values(artifact.uri)
+    node = kinds.of(spec).evaluation_node if spec is not None else None
+    for artifact in _outputs(mlmd, by_node[node].id) if node in by_node else []:
+        if _custom(artifact, "blessed") is not None:
+            summary.blessed = bool(_custom(artifact, "blessed"))
+            if _custom(artifact, "metric_value") is not None:  # PolicyEvaluator's
+                summary.value = float(_custom(artifact, "metric_value"))
                 summary.scores = [
-                    Score(o.key, values.get((o.name, o.metric)), o.threshold, o.higher_is_better)
-                    for o in spec.scored
+                    Score(spec.metric, summary.value, spec.threshold, spec.higher_is_better)
                 ]
-                summary.value = summary.scores[0].value
-    if "ModelOptimizer" in by_node:
-        for artifact in _outputs(mlmd, by_node["ModelOptimizer"].id):
+        elif artifact.uri and _custom(artifact, "blessed") is None and node == ids.EVALUATOR:
+            values = evaluation.evaluation_values(artifact.uri)
+            summary.scores = [
+                Score(o.key, values.get((o.name, o.metric)), o.threshold, o.higher_is_better)
+                for o in spec.scored
+            ]
+            summary.value = summary.scores[0].value
+    if ids.MODEL_OPTIMIZER in by_node:
+        for artifact in _outputs(mlmd, by_node[ids.MODEL_OPTIMIZER].id):
             summary.optimized = _optimizer_record(artifact)
-    if "Pusher" in by_node:
-        for artifact in _outputs(mlmd, by_node["Pusher"].id):
+    if ids.PUSHER in by_node:
+        for artifact in _outputs(mlmd, by_node[ids.PUSHER].id):
             if _custom(artifact, "pushed"):
                 summary.pushed_model = _custom(artifact, "pushed_destination")
                 summary.pushed_version = str(_custom(artifact, "pushed_version"))
@@ -187,29 +187,6 @@ def _optimizer_record(artifact) -> dict | None:
     return record
 
 
-def evaluation_value(uri: str, metric: str, output: str = "") -> float | None:
-    """The overall-slice value of `metric` (of model output `output`) in an Evaluator output."""
-    return evaluation_values(uri).get((output, metric))
-
-
-def evaluation_values(uri: str) -> dict[tuple[str, str], float]:
-    """{(output name, metric name): value} of the candidate's overall slice ('' = one output)."""
-    import tensorflow_model_analysis as tfma
-
-    found = {}
-    try:
-        for metrics in tfma.load_metrics(uri):
-            if metrics.slice_key.single_slice_keys:
-                continue
-            for item in metrics.metric_keys_and_values:
-                key = item.key
-                if not key.is_diff and key.model_name != "baseline":
-                    found[(key.output_name, key.name)] = float(item.value.double_value.value)
-    except (OSError, ValueError):
-        return {}
-    return found
-
-
 def run_summary(home: Home, task: str, run_id: str, spec=None) -> RunSummary | None:
     """The summary of one run, or None if MLMD has no execution of it."""
     with store(home) as mlmd:
@@ -226,7 +203,7 @@ def runs(home: Home, task: str, spec=None) -> list[RunSummary]:
             return []
         nodes = _node_map(mlmd, task)
         found = []
-        for ctx in mlmd.get_contexts_by_type(RUN):
+        for ctx in mlmd.get_contexts_by_type(RUN_CONTEXT):
             executions = _run_executions(mlmd, ctx.name, nodes)
             if executions:
                 found.append(_summary(mlmd, task, ctx.name, executions, spec))
@@ -259,16 +236,8 @@ def latest_pushed_model(home: Home, task: str) -> Path | None:
     with store(home) as mlmd:
         if mlmd is None:
             return None
-        pipeline = mlmd.get_context_by_type_and_name(PIPELINE, task)
-        if pipeline is None:
-            return None
-        pushed = [
-            a
-            for a in mlmd.get_artifacts_by_context(pipeline.id)
-            if _custom(a, "pushed") == 1 and _custom(a, "pushed_destination")
-        ]
-    for artifact in sorted(pushed, key=lambda a: a.id, reverse=True):
-        path = Path(_custom(artifact, "pushed_destination"))
-        if (path / "saved_model.pb").exists():
-            return path
+        for push in pushes(mlmd, task):
+            path = Path(push.destination or "")
+            if push.destination and (path / "saved_model.pb").exists():
+                return path
     return None

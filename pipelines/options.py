@@ -45,6 +45,18 @@ class RunOptions:
     """A source task's model URI (Kubeflow: `--source-model`); locally MLMD resolves it."""
 
 
+OPTIMIZE_PREFIX = "optimize."  # `--set optimize.KEY=VALUE` goes to the ModelOptimizer
+
+
+def split_overrides(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`--set` values split into (the trainer's, the optimizer's without the prefix)."""
+    trainer = {k: v for k, v in values.items() if not k.startswith(OPTIMIZE_PREFIX)}
+    optimizer = {
+        k[len(OPTIMIZE_PREFIX) :]: v for k, v in values.items() if k.startswith(OPTIMIZE_PREFIX)
+    }
+    return trainer, optimizer
+
+
 BEAM_RUNNERS = ("DirectRunner", "DataflowRunner", "FlinkRunner", "SparkRunner")
 
 

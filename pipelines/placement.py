@@ -11,6 +11,8 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
+from pipelines import ids
+
 NODEPOOL_LABEL = "cloud.google.com/gke-nodepool"
 GPU_LABEL = "cloud.google.com/gke-accelerator"
 TPU_LABEL = "cloud.google.com/gke-tpu-accelerator"
@@ -18,7 +20,6 @@ TPU_TOPOLOGY_LABEL = "cloud.google.com/gke-tpu-topology"
 GPU_RESOURCE, TPU_RESOURCE = "nvidia.com/gpu", "google.com/tpu"
 CPU_POOL = "cpu-pool"
 DEFAULT_GPU = "nvidia-tesla-t4"
-TRAINING_COMPONENTS = ("Trainer", "Tuner", "RLTrainer")
 # --tpu VERSION → GKE accelerator label; chips per host → 2-D topology (v5e slices).
 TPU_ACCELERATORS = {"v5e": "tpu-v5-lite-podslice", "v5p": "tpu-v5p-slice", "v4": "tpu-v4-podslice"}
 TPU_TOPOLOGIES = {1: "1x1", 4: "2x2", 8: "2x4"}
@@ -53,7 +54,13 @@ class Placement:
 
 DATA = Placement(cpu=4.0, memory_gb=16.0, node_selector={NODEPOOL_LABEL: CPU_POOL})
 LIGHT = Placement(cpu=1.0, memory_gb=4.0, node_selector={NODEPOOL_LABEL: CPU_POOL})
-LIGHT_COMPONENTS = ("ImportSchemaGen", "SchemaGen", "ExampleValidator", "AnomalyGate", "Pusher")
+LIGHT_COMPONENTS = (
+    ids.IMPORT_SCHEMA_GEN,
+    ids.SCHEMA_GEN,
+    ids.EXAMPLE_VALIDATOR,
+    ids.ANOMALY_GATE,
+    ids.PUSHER,
+)
 
 
 def gpu(accelerator: str = DEFAULT_GPU, count: int = 1) -> Placement:
@@ -116,9 +123,14 @@ def parse_tpu(text: str) -> Placement:
     return tpu(match.group(1), int(match.group(2) or 4))
 
 
-def for_component(component_id: str, training: Placement) -> Placement:
-    """The placement of one component given the task's training placement."""
-    if component_id in TRAINING_COMPONENTS:
+def for_component(
+    component_id: str, training: Placement, training_nodes: tuple[str, ...]
+) -> Placement:
+    """The placement of one component given the task's training placement.
+
+    `training_nodes` are the kind's training components (`Kind.training_nodes`).
+    """
+    if component_id in training_nodes:
         return training
     return LIGHT if component_id in LIGHT_COMPONENTS else DATA
 

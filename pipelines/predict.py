@@ -1,15 +1,21 @@
-"""`kfx predict`: raw CSV rows through the latest pushed model's serving signature."""
+"""`kfx predict`: CSV rows through the latest pushed model.
+
+How a model is called is its kind's choice (`Kind.predict`); the kinds use the predictors
+here: `examples` (raw tf.Examples through `serving_default`), `policy` (each row an
+observation) and `episode` (the rows one episode, for an episodic policy).
+"""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
 
 from pipelines import metadata
+from pipelines.errors import TaskError
 from pipelines.home import Home
-from pipelines.tasks import TaskError, TaskSpec, feature_name
+from pipelines.spans import feature_name
+from trainers.spec import TaskSpec
 
 BATCH = 1024  # examples per signature call
 VALUE_SEPARATORS = re.compile(r"[\s;,]+")  # between the values of an image in one cell
@@ -130,15 +136,14 @@ def to_examples(
 
 
 def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
-    """The input rows plus `prediction` and `score` columns, from the latest pushed model.
-
-    A multi-output model gives `<output>_prediction` and `<output>_score` for each output.
+    """The input rows plus the prediction columns of the task's latest pushed model.
 
     Raises:
         TaskError: no pushed model yet, or the CSV does not fit the model's inputs.
 
     """
-    import tensorflow as tf
+    from pipelines import kinds
+    from trainers import manifest
 
     model_dir = metadata.latest_pushed_model(home, spec.name)
     if model_dir is None:
@@ -146,20 +151,24 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
             f"task {spec.name!r} has no pushed model in {home.root}; "
             f"run `kfx run {spec.name}` first"
         )
-    from trainers.common.signatures import MANIFEST
-
-    manifest = json.loads((model_dir / MANIFEST).read_text())
     frame = load_rows(input_csv)
-    if manifest.get("kind") in ("policy", "decision_transformer"):
-        return _act(model_dir, manifest, frame, str(input_csv))
-    examples = to_examples(frame, manifest["features"], str(input_csv), manifest.get("shapes"))
+    return kinds.of(spec).predict(model_dir, manifest.read(str(model_dir)), frame, str(input_csv))
+
+
+def examples(model_dir: Path, manifest, frame, source: str):
+    """Rows → raw tf.Examples → `serving_default`: `prediction` and `score` columns.
+
+    A multi-output model gives `<output>_prediction` and `<output>_score` for each output.
+    """
+    import tensorflow as tf
+
+    serialized = to_examples(frame, manifest.features, source, manifest.shapes)
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
-    # A multi-output model (manifest "outputs") serves <name>_prediction and <name>_score.
-    prefixes = [f"{o['name']}_" for o in manifest.get("outputs", [])] or [""]
+    prefixes = [f"{o.name}_" for o in manifest.outputs] or [""]
     columns = [f"{prefix}{key}" for prefix in prefixes for key in ("prediction", "score")]
     found: dict[str, list] = {column: [] for column in columns}
-    for start in range(0, len(examples), BATCH):
-        out = serve(examples=tf.constant(examples[start : start + BATCH]))
+    for start in range(0, len(serialized), BATCH):
+        out = serve(examples=tf.constant(serialized[start : start + BATCH]))
         for column in columns:
             values = out[column].numpy()
             found[column] += [v.decode() if isinstance(v, bytes) else float(v) for v in values]
@@ -169,23 +178,16 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
     return frame
 
 
-def _act(model_dir: Path, manifest: dict, frame, source: str):
-    """Observations (columns obs_0..obs_N) → the policy's action and its score.
-
-    A Q-network policy scores an action by its Q-value, each row on its own. A Decision
-    Transformer reads the rows as one episode in order, conditioned on its target return:
-    an optional `reward` column is the reward each row's action earned (default 0), and the
-    score is the chosen action's probability.
-    """
+def observations(manifest, frame, source: str):
+    """The observation columns (`obs_0`..`obs_N`) as float32 [rows, N]; every value needed."""
     import numpy as np
-    import tensorflow as tf
 
-    columns = list(manifest["features"])
+    columns = list(manifest.features)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise TaskError(
             f"{source}: missing observation column(s) {', '.join(missing)}; a "
-            f"{manifest['env_id']} policy needs {', '.join(columns)}"
+            f"{manifest.env_id} policy needs {', '.join(columns)}"
         )
     values = np.zeros((len(frame), len(columns)), dtype=np.float32)
     for j, column in enumerate(columns):
@@ -197,37 +199,49 @@ def _act(model_dir: Path, manifest: dict, frame, source: str):
             if feature is None:
                 raise TaskError(f"{where}: NaN; a policy needs every observation value")
             values[i, j] = feature.float_list.value[0]
-    frame = frame.copy()
-    if manifest["kind"] == "decision_transformer":
-        frame["prediction"], frame["score"] = _play_episode(model_dir, values, frame, source)
-        return frame
+    return values
+
+
+def policy(model_dir: Path, manifest, frame, source: str):
+    """Each row's observation → `prediction` (the action) and `score` (what rated it)."""
+    import tensorflow as tf
+
+    values = observations(manifest, frame, source)
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
     out = serve(observations=tf.constant(values))
+    frame = frame.copy()
     frame["prediction"] = out["action"].numpy().astype(int)
-    frame["score"] = out["q_values"].numpy().max(axis=1)
+    frame["score"] = out["score"].numpy().astype(float)
     return frame
 
 
-def _play_episode(model_dir: Path, observations, frame, source: str):
-    """A Decision Transformer's actions and their probabilities along one episode's rows."""
+def episode(model_dir: Path, manifest, frame, source: str):
+    """The rows as one episode in order → each step's action and its probability.
+
+    The policy is conditioned on its target return; an optional `reward` column is the
+    reward each row's action earned (default 0).
+    """
     import numpy as np
 
     from trainers.rl import export
 
+    values = observations(manifest, frame, source)
     rewards = np.zeros(len(frame))
     if "reward" in frame.columns:
         try:
             rewards = frame["reward"].replace("", "0").fillna(0).astype(float).to_numpy()
         except ValueError:
             raise TaskError(f"{source}: column 'reward' must be numbers (or empty for 0)") from None
-    policy = export.load_policy(str(model_dir))
-    policy.reset(1)
+    played = export.load_policy(str(model_dir))
+    played.reset(1)
     actions, scores = [], []
-    for obs, reward in zip(observations, rewards, strict=True):
-        action = policy.act([0], obs[np.newaxis])
-        logits = policy.last_logits[0]
+    for obs, reward in zip(values, rewards, strict=True):
+        action = played.act([0], obs[np.newaxis])
+        logits = played.last_logits[0]
         probabilities = np.exp(logits - logits.max())
         actions.append(int(action[0]))
         scores.append(float(probabilities[action[0]] / probabilities.sum()))
-        policy.record([0], action, [reward])
-    return actions, scores
+        played.record([0], action, [reward])
+    frame = frame.copy()
+    frame["prediction"], frame["score"] = actions, scores
+    return frame

@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipelines.errors import TaskError
 from pipelines.home import Home
-from pipelines.tasks import TaskError
 
 _EVERY = re.compile(r"^(\d+)([hdw])$")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from pipelines import ids
 from pipelines.options import RunOptions
-from pipelines.tasks import TaskSpec
+from trainers.spec import TaskSpec
 
 
 def _model_channels() -> dict:
@@ -21,7 +22,7 @@ def warm_start_resolver():
     )
 
     return Resolver(strategy_class=LatestBlessedModelStrategy, **_model_channels()).with_id(
-        "warm_start_model_resolver"
+        ids.WARM_START_RESOLVER
     )
 
 
@@ -46,9 +47,7 @@ def baseline_resolver(opts: RunOptions, trainer):
     # KubeflowV2 compiles only TFX's own strategies into resolver queries; there a repeated
     # run re-evaluates its cached model against itself instead of hitting the cache.
     strategy = BaselineModelStrategy if opts.target == "local" else LatestBlessedModelStrategy
-    baseline = Resolver(strategy_class=strategy, **_model_channels()).with_id(
-        "baseline_model_resolver"
-    )
+    baseline = Resolver(strategy_class=strategy, **_model_channels()).with_id(ids.BASELINE_RESOLVER)
     baseline.add_upstream_node(trainer)  # resolve after the candidate exists
     return baseline
 
@@ -75,7 +74,7 @@ def source_model(spec: TaskSpec, opts: RunOptions):
             strategy_class=PushedModelStrategy,
             config={"pipeline_name": pipeline_name_of(spec.source_task, opts)},
             model=Channel(type=Model),
-        ).with_id("source_model_resolver")
+        ).with_id(ids.SOURCE_RESOLVER)
         return node, node.outputs["model"]
     if not opts.source_model:
         raise ValueError(
@@ -84,9 +83,7 @@ def source_model(spec: TaskSpec, opts: RunOptions):
         )
     from tfx.dsl.components.common.importer import Importer
 
-    node = Importer(source_uri=opts.source_model, artifact_type=Model).with_id(
-        "source_model_importer"
-    )
+    node = Importer(source_uri=opts.source_model, artifact_type=Model).with_id(ids.SOURCE_IMPORTER)
     return node, node.outputs["result"]
 
 
@@ -100,7 +97,9 @@ def pusher(spec: TaskSpec, home, model, blessing):
             base_directory=str(home.serving_dir(spec.name))
         )
     )
-    return Pusher(model=model, model_blessing=blessing, push_destination=destination)
+    return Pusher(model=model, model_blessing=blessing, push_destination=destination).with_id(
+        ids.PUSHER
+    )
 
 
 def pipeline_name(spec: TaskSpec, opts: RunOptions) -> str:

@@ -76,15 +76,15 @@ def measure(rows: int, workers: int) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import psutil
 
-    from pipelines import local, options, tasks
+    from pipelines import local, options, own_csv, spans
     from pipelines.home import Home
 
     data = make_csv(rows)
     home = Home(BENCH / f"home-{rows}-w{workers}")
     shutil.rmtree(home.root, ignore_errors=True)
-    spec = tasks.register_csv(home, data, "label", name="beam")
+    spec = own_csv.register_csv(home, data, "label", name="beam")
     opts = options.RunOptions(
-        input_dir=tasks.input_dir(home, spec), beam_args=options.beam_args("DirectRunner", workers)
+        input_dir=spans.input_dir(home, spec), beam_args=options.beam_args("DirectRunner", workers)
     )
     seconds: dict[str, float] = {}
     peak = {"tree_rss": 0, "worker_rss": 0}  # sampled: all processes summed, largest child

@@ -44,11 +44,13 @@ def run_seed(task: str, seed: int, overrides: dict, episodes: int, eval_seed: in
 
     import pipelines  # noqa: F401  (tf_keras before TensorFlow loads)
     from pipelines import tasks
+    from trainers.contract import TrainerConfig
     from trainers.rl import envs
 
-    spec = tasks.BUILTIN[task]
-    module = importlib.import_module(f"{spec.trainer}.model")
-    result = module.train_policy({**spec.custom_config, **overrides, "seed": seed}, None, None)
+    spec = tasks.builtin()[task]
+    module = importlib.import_module(spec.model_module)
+    config = TrainerConfig(env_id=spec.env_id, hparams={**overrides, "seed": seed})
+    result = module.train_policy(config, None, None)
 
     def policy(obs):
         return result.model(obs, training=False).numpy().argmax(axis=1)

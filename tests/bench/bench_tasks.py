@@ -36,11 +36,11 @@ HEADER = (
 def supervised_tasks() -> dict[str, bool]:
     """Built-in supervised tasks in registry order (penguin excepted): higher is better?"""
     sys.path.insert(0, str(ROOT))
-    from pipelines.tasks import BUILTIN
+    from pipelines import tasks
 
     return {
         name: spec.higher_is_better
-        for name, spec in BUILTIN.items()
+        for name, spec in tasks.builtin().items()
         if spec.kind == "supervised" and name not in SKIP
     }
 
@@ -53,12 +53,12 @@ def tree_bytes(path: Path) -> int:
 def sources_of(task: str) -> list[str]:
     """The tasks whose pushed models `task` builds on (TaskSpec.source_task), farthest first."""
     sys.path.insert(0, str(ROOT))
-    from pipelines.tasks import BUILTIN
+    from pipelines import tasks
 
-    chain, source = [], BUILTIN[task].source_task
+    chain, source = [], tasks.builtin()[task].source_task
     while source:
         chain.insert(0, source)
-        source = BUILTIN[source].source_task
+        source = tasks.builtin()[source].source_task
     return chain
 
 

@@ -143,11 +143,11 @@ def test_bad_image_span_stops_at_the_anomaly_gate(home, runs):
 
 
 def test_a_task_on_a_subset_of_the_digits(home):
-    """custom_config picks digits 0-4: the model knows those five classes only."""
+    """data_options pick digits 0-4: the model knows those five classes only."""
     spec = dataclasses.replace(
         tasks.get("digits_mlp", Home.resolve(home)),
         name="digits_low",
-        custom_config={tasks.DATA_OPTIONS: {"classes": [0, 1, 2, 3, 4]}},
+        data_options={"classes": [0, 1, 2, 3, 4]},
     )
     folder = Home.resolve(home).tasks_dir
     folder.mkdir(parents=True, exist_ok=True)

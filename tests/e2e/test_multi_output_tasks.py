@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import local, metadata, predict, tasks
+from pipelines import local, metadata, predict, spans, tasks
 from pipelines.home import Home
 from pipelines.options import RunOptions
 from tests.e2e.helpers import kfx, serving_versions, split_rows, states
+from trainers.spec import TaskSpec
 
 pytestmark = pytest.mark.e2e
 
@@ -90,7 +91,7 @@ def test_wide_deep_bad_data_stops_at_the_curated_schema(home, wide, tmp_path):
     assert serving_versions(home, "wide_deep") == before
 
 
-def _spec(home, accuracy: float, rmse: float) -> tasks.TaskSpec:
+def _spec(home, accuracy: float, rmse: float) -> TaskSpec:
     """multi_io with other gates on its two outputs."""
     spec = tasks.get("multi_io", Home.resolve(home))
     sentiment, rating = spec.outputs
@@ -103,7 +104,7 @@ def _spec(home, accuracy: float, rmse: float) -> tasks.TaskSpec:
 
 def _run(home, spec) -> metadata.RunSummary:
     resolved = Home.resolve(home)
-    opts = RunOptions(input_dir=tasks.input_dir(resolved, spec), train_steps=STEPS)
+    opts = RunOptions(input_dir=spans.input_dir(resolved, spec), train_steps=STEPS)
     run_id = local.run(spec, resolved, opts)
     return metadata.run_summary(resolved, spec.name, run_id, spec)
 

@@ -11,6 +11,7 @@ import pytest
 from pipelines import metadata
 from pipelines.home import Home
 from tests.e2e.helpers import kfx, serving_versions, states
+from trainers import manifest
 
 pytestmark = pytest.mark.e2e
 
@@ -81,8 +82,8 @@ def test_decision_transformer_is_evaluated_in_the_env_and_pushed(home, first):
     versions = serving_versions(home.root, "cartpole_dt")
     assert versions and first["pushed_version"] in versions
     pushed = home.serving_dir("cartpole_dt") / first["pushed_version"]
-    manifest = json.loads((pushed / "assets.extra" / "kfx.json").read_text())
-    assert manifest["kind"] == "decision_transformer" and manifest["target_return"] == 500.0
+    saved = manifest.read(str(pushed))
+    assert saved.kind == manifest.EPISODIC_POLICY and saved.model["target_return"] == 500.0
     evaluation = home.pipeline_root("cartpole_dt") / "PolicyEvaluator" / "evaluation"
     report = json.loads(next(evaluation.glob("*/returns.json")).read_text())
     assert len(report["returns"]) == 5 and report["mean_return"] == pytest.approx(first["value"])

@@ -107,7 +107,7 @@ def test_another_env_is_its_own_task(home):
     assert result.code == 0, result.err
     assert result.json["task"] == "cartpole_dqn-acrobot-v1"
     spec = tasks.get("cartpole_dqn-acrobot-v1", home)
-    assert spec.threshold == -100.0 and spec.custom_config["env_id"] == "Acrobot-v1"
+    assert spec.threshold == -100.0 and spec.env_id == "Acrobot-v1"
 
 
 def test_online_q_learning_task_runs_blesses_and_pushes(home):

@@ -7,15 +7,13 @@ raw features by name, so what serving sees is what training saw.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 
 import tensorflow as tf
 
+from trainers import manifest
 from trainers.common.features import LABEL_VOCAB
 
-MANIFEST = os.path.join("assets.extra", "kfx.json")  # what `kfx predict` needs to build inputs
 _DTYPES = {tf.int64: "INT", tf.float32: "FLOAT", tf.string: "BYTES"}
 
 
@@ -33,7 +31,7 @@ def _outputs(raw, classes):
     }
 
 
-# The signature output TFMA scores (pipelines/supervised.py): class probabilities, or the value.
+# The signature output TFMA scores (pipelines/evaluation.py): class probabilities, or the value.
 PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}
 
 
@@ -111,22 +109,20 @@ def export(
         save_format="tf",
         signatures={"serving_default": serve, "transform_features": transform_features},
     )
-    manifest = {
-        "label": label,
-        "problem": problem,
-        "features": {k: _DTYPES[v.dtype] for k, v in sorted(serving_spec.items())},
-        "classes": None if classes is None else [c.decode() for c in classes.numpy()],
-    }
     shapes = {
-        k: list(v.shape) for k, v in sorted(serving_spec.items()) if getattr(v, "shape", None)
+        k: tuple(v.shape) for k, v in sorted(serving_spec.items()) if getattr(v, "shape", None)
     }
-    if shapes:  # fixed-shape features (images): `kfx predict` reads them from several values
-        manifest["shapes"] = shapes
-    if outputs:  # `kfx predict` writes <name>_prediction and <name>_score for each
-        manifest["outputs"] = [
-            {"name": out.name, "label": out.label, "problem": out.problem} for out in outputs
-        ]
-    path = os.path.join(serving_dir, MANIFEST)
-    tf.io.gfile.makedirs(os.path.dirname(path))
-    with tf.io.gfile.GFile(path, "w") as handle:
-        handle.write(json.dumps(manifest, indent=2))
+    manifest.write(
+        serving_dir,
+        manifest.Manifest(
+            kind=manifest.EXAMPLES,
+            label=label,
+            problem=problem,
+            features={k: _DTYPES[v.dtype] for k, v in sorted(serving_spec.items())},
+            classes=None if classes is None else [c.decode() for c in classes.numpy()],
+            shapes=shapes,  # fixed-shape features (images): predict reads several values
+            outputs=[
+                manifest.OutputInfo(out.name, out.label, out.problem) for out in outputs
+            ],  # predict writes <name>_prediction and <name>_score for each
+        ),
+    )

@@ -108,7 +108,8 @@ def test_tasks_table(tmp_path, capsys):
     assert _run(tmp_path, "tasks") == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:4] == ["NAME", "KIND", "METRIC", "THRESHOLD"]
-    assert lines[1].split()[:4] == ["penguin", "supervised", "accuracy", "0.97"]
+    rows = {line.split()[0]: line.split()[:4] for line in lines[1:]}
+    assert rows["penguin"] == ["penguin", "supervised", "accuracy", "0.97"]
 
 
 def test_runs_without_history(tmp_path, capsys):

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from pipelines import schedule
+from pipelines.errors import TaskError
 from pipelines.home import Home
-from pipelines.tasks import TaskError
 from tests.e2e.helpers import cli_state, kfx
 from tests.fixtures.kfp_server import API, KfpServer
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from pipelines import kfp_api
-from pipelines.tasks import TaskError
+from pipelines.errors import TaskError
 from tests.fixtures.kfp_server import API, KfpServer
 
 GPU_PLATFORM = {

@@ -24,17 +24,18 @@ from google.protobuf import json_format
 from kfp.kubernetes import kubernetes_executor_config_pb2
 from kfp.pipeline_spec import pipeline_spec_pb2
 
-from pipelines import kubeflow, placement, tasks
+from pipelines import kinds, kubeflow, own_csv, placement, tasks
 from pipelines.home import Home
 from pipelines.options import RunOptions
 from tests.e2e.helpers import cli_state, kfx
+from trainers.spec import TaskSpec
 
 ROOT = "gs://kfx-test-bucket/some/root"
 IMAGE = "registry.example.com/kfx/components:test-1"
 CSV_TASK = "shop"
-# Every registered task: the built-in ones (whatever tasks.BUILTIN holds) and one CSV task.
-TASKS = (*tasks.BUILTIN, CSV_TASK)
-KINDS = {name: spec.kind for name, spec in tasks.BUILTIN.items()} | {CSV_TASK: "supervised"}
+# Every registered task: the built-in ones (whatever tasks.builtin() holds) and one CSV task.
+TASKS = (*tasks.builtin(), CSV_TASK)
+KINDS = {name: spec.kind for name, spec in tasks.builtin().items()} | {CSV_TASK: "supervised"}
 
 NODEPOOL = "cloud.google.com/gke-nodepool"
 CPU_SELECTOR = {NODEPOOL: "cpu-pool"}
@@ -59,8 +60,8 @@ PLACEMENTS = {
 # (task, placement key, extended). Extended: --warm-start (a second resolver), and --tune for
 # supervised tasks (a Tuner); RL pipelines have no Tuner.
 # A supervised task built on another task's model has no --warm-start: its Trainer's one
-# base_model input holds the source model (pipelines/supervised.py).
-NO_WARM_START = {t for t, s in tasks.BUILTIN.items() if s.kind == "supervised" and s.source_task}
+# base_model input holds the source model (pipelines/kinds/supervised.py).
+NO_WARM_START = {t for t, s in tasks.builtin().items() if s.kind == "supervised" and s.source_task}
 CASES = [
     (task, key, ext)
     for task in TASKS
@@ -76,12 +77,14 @@ CLI_CASES = [(task, "default", False) for task in TASKS] + [
 ]
 
 
-def _layout(spec: tasks.TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
+def _layout(spec: TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
     """Component ids of a compiled task by expected placement: data, light, training."""
     if spec.kind == "supervised":
         schema = "SchemaGen" if spec.schema is None else "ImportSchemaGen"
+        # The data format is declared: TFRecord tasks import tf.Examples, also remotely.
+        gen = "ImportExampleGen" if spec.data_format == "tfrecord" else "CsvExampleGen"
         return {
-            "data": ("CsvExampleGen", "StatisticsGen", "Transform", "Evaluator"),
+            "data": (gen, "StatisticsGen", "Transform", "Evaluator"),
             "light": (schema, "ExampleValidator", "AnomalyGate", "Pusher"),
             "training": ("Trainer", "Tuner") if extended else ("Trainer",),
         }
@@ -96,7 +99,7 @@ def _layout(spec: tasks.TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
     pytest.fail(f"task {spec.name!r}: no expected layout for kind {spec.kind!r}; add one here")
 
 
-def _options(spec: tasks.TaskSpec, extended: bool) -> RunOptions:
+def _options(spec: TaskSpec, extended: bool) -> RunOptions:
     remote = kubeflow.RemoteHome(ROOT)
     tune = extended and spec.kind == "supervised"
     return RunOptions(
@@ -142,13 +145,13 @@ def home(tmp_path_factory) -> Path:
     """A home with one bring-your-own-CSV task: a string feature and a numeric label."""
     root = tmp_path_factory.mktemp("kfx_home")
     source = _write_csv(tmp_path_factory.mktemp("src") / "shop.csv")
-    spec = tasks.register_csv(Home(root), source, "price", name=CSV_TASK)
+    spec = own_csv.register_csv(Home(root), source, "price", name=CSV_TASK)
     assert spec.schema is None and spec.problem == "regression"
     return root
 
 
 @pytest.fixture(scope="module")
-def specs(home) -> dict[str, tasks.TaskSpec]:
+def specs(home) -> dict[str, TaskSpec]:
     """Every registered task of the home, by name."""
     found = {spec.name: spec for spec in tasks.all_tasks(Home(home))}
     assert set(found) == set(TASKS), found
@@ -186,7 +189,7 @@ def cli_compiled(home, tmp_path_factory):
             flags = [*PLACEMENTS[key][0]]
             if extended:
                 flags += ["--warm-start", *(("--tune",) if KINDS[task] == "supervised" else ())]
-            if task in tasks.BUILTIN and tasks.BUILTIN[task].source_task:
+            if task in tasks.builtin() and tasks.builtin()[task].source_task:
                 flags += ["--source-model", SOURCE_MODEL]
             with pytest.MonkeyPatch.context() as patch, cli_state():
                 patch.delenv("KFX_IMAGE", raising=False)
@@ -436,9 +439,10 @@ def test_pipeline_root_is_under_the_given_root(compiled, case):
 
 
 @pytest.mark.parametrize("case", SUPERVISED_CASES, ids=_case_id)
-def test_example_gen_reads_the_remote_data_spans(compiled, case):
+def test_example_gen_reads_the_remote_data_spans(compiled, specs, case):
     package = _package(compiled(*case))
-    parameters = package.spec.root.dag.tasks["CsvExampleGen"].inputs.parameters
+    gen = _layout(specs[case[0]], False)["data"][0]
+    parameters = package.spec.root.dag.tasks[gen].inputs.parameters
     input_base = parameters["input_base"].runtime_value.constant.string_value
     assert input_base == f"{ROOT}/data/{case[0]}"
     config = json.loads(parameters["input_config"].runtime_value.constant.string_value)
@@ -501,7 +505,7 @@ def test_cli_package_passes_the_kfp_reader(cli_compiled, case):
 def test_cli_compile_csv_task_named_after_a_file_with_a_dash(tmp_path, cli_env):
     """register_csv names house-prices.csv 'house_prices'; KFP names take no '_' (was a crash)."""
     home = tmp_path / "home"
-    spec = tasks.register_csv(Home(home), _write_csv(tmp_path / "house-prices.csv"), "price")
+    spec = own_csv.register_csv(Home(home), _write_csv(tmp_path / "house-prices.csv"), "price")
     assert spec.name == "house_prices"
     out = tmp_path / "house.yaml"
     result = kfx(
@@ -584,7 +588,7 @@ def test_cli_compile_unknown_task(tmp_path, cli_env):
     assert "unknown task 'unicorn'" in result.err
 
 
-SOURCE_CASES = [(t, "default", False) for t, s in tasks.BUILTIN.items() if s.source_task]
+SOURCE_CASES = [(t, "default", False) for t, s in tasks.builtin().items() if s.source_task]
 
 
 @pytest.mark.parametrize("case", SOURCE_CASES, ids=_case_id)
@@ -609,7 +613,7 @@ def test_cli_compile_of_a_supervised_source_task_refuses_warm_start(tmp_path, cl
     flags = ("--image", IMAGE, "--source-model", SOURCE_MODEL, "--warm-start", "-o", str(out))
     result = kfx(tmp_path, "compile", task, *flags)
     assert result.code == 2
-    assert "--warm-start" in result.err and tasks.BUILTIN[task].source_task in result.err
+    assert "--warm-start" in result.err and tasks.builtin()[task].source_task in result.err
     assert not out.exists()
 
 
@@ -617,7 +621,7 @@ def test_cli_compile_of_a_supervised_source_task_refuses_warm_start(tmp_path, cl
 def test_cli_compile_of_a_source_task_needs_the_source_model(tmp_path, cli_env, task):
     result = kfx(tmp_path, "compile", task, "--image", IMAGE, "-o", str(tmp_path / "o.yaml"))
     assert result.code == 2
-    assert "--source-model" in result.err and tasks.BUILTIN[task].source_task in result.err
+    assert "--source-model" in result.err and tasks.builtin()[task].source_task in result.err
     assert not (tmp_path / "o.yaml").exists()
 
 
@@ -708,14 +712,16 @@ def test_toleration_defaults():
 @pytest.mark.parametrize("profile", sorted(placement.PROFILES))
 def test_for_component_training(component, profile):
     training = placement.PROFILES[profile]
-    assert placement.for_component(component, training) is training
+    nodes = kinds.get("supervised").training_nodes
+    assert placement.for_component(component, training, nodes) is training
 
 
 @pytest.mark.parametrize(
     "component", ["ImportSchemaGen", "SchemaGen", "ExampleValidator", "AnomalyGate", "Pusher"]
 )
 def test_for_component_light(component):
-    assert placement.for_component(component, placement.PROFILES["gpu"]) == placement.LIGHT
+    gpu = placement.PROFILES["gpu"]
+    assert placement.for_component(component, gpu, ("Trainer",)) == placement.LIGHT
 
 
 @pytest.mark.parametrize(
@@ -723,7 +729,8 @@ def test_for_component_light(component):
     ["CsvExampleGen", "ImportExampleGen", "StatisticsGen", "Transform", "Evaluator", "Other"],
 )
 def test_for_component_data(component):
-    assert placement.for_component(component, placement.PROFILES["tpu"]) == placement.DATA
+    tpu = placement.PROFILES["tpu"]
+    assert placement.for_component(component, tpu, ("Trainer",)) == placement.DATA
 
 
 def test_data_and_light_placements():

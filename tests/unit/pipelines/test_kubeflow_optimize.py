@@ -25,7 +25,7 @@ def _spec(documents) -> pipeline_spec_pb2.PipelineSpec:
 
 
 def _compile(optimize: bool, hparams=None):
-    spec = tasks.BUILTIN["penguin"]
+    spec = tasks.builtin()["penguin"]
     opts = RunOptions(
         input_dir=kubeflow.RemoteHome(ROOT).data_dir(spec.name),
         optimize=optimize,

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from pipelines import supervised, tasks
+from pipelines import evaluation, kinds, tasks
 from pipelines.home import Home
 from pipelines.options import RunOptions
-from pipelines.tasks import Output, TaskSpec
+from trainers.spec import Output, TaskSpec, multi_output
 
 
 def _spec(**changes) -> TaskSpec:
@@ -24,7 +24,7 @@ def _spec(**changes) -> TaskSpec:
         data="trainers.multi_io.data",
         dataset="test",
     )
-    return tasks.multi_output(changes.pop("outputs", outputs), **(fields | changes))
+    return multi_output(changes.pop("outputs", outputs), **(fields | changes))
 
 
 def test_multi_output_spec_takes_its_main_fields_from_the_first_output():
@@ -40,7 +40,7 @@ def test_multi_output_spec_takes_its_main_fields_from_the_first_output():
 
 
 def test_single_output_spec_scores_its_one_metric():
-    penguin = tasks.BUILTIN["penguin"]
+    penguin = tasks.builtin()["penguin"]
     assert penguin.outputs == ()
     (only,) = penguin.scored
     assert (only.key, only.label, only.threshold) == ("accuracy", "species", 0.97)
@@ -74,7 +74,7 @@ def test_with_threshold_moves_the_main_gate_only():
 
 
 def test_eval_config_has_one_gate_per_gated_output():
-    config = supervised.eval_config(_spec())
+    config = evaluation.eval_config(_spec())
     (model,) = config.model_specs
     assert model.signature_name == "serving_default"
     assert list(model.preprocessing_function_names) == ["transform_features"]
@@ -99,7 +99,7 @@ def test_eval_config_has_one_gate_per_gated_output():
 
 
 def test_single_output_eval_config_keeps_its_shape():
-    config = supervised.eval_config(tasks.BUILTIN["penguin"])
+    config = evaluation.eval_config(tasks.builtin()["penguin"])
     assert config.model_specs[0].prediction_key == "probabilities"
     assert not config.model_specs[0].label_keys
     assert [list(m.output_names) for m in config.metrics_specs] == [[]]
@@ -118,7 +118,7 @@ def test_trainer_learns_outputs_but_not_their_gates(tmp_path):
     home = Home(tmp_path / "home")
 
     def trainer_config(s):
-        pipeline = supervised.create_pipeline(s, home, RunOptions(input_dir=tmp_path))
+        pipeline = kinds.create_pipeline(s, home, RunOptions(input_dir=tmp_path))
         trainer = next(c for c in pipeline.components if c.id == "Trainer")
         return json.loads(trainer.exec_properties["custom_config"])
 

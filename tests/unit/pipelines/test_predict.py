@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from pipelines import predict
-from pipelines.tasks import TaskError
+from pipelines.errors import TaskError
 
 FEATURES = {"count": "INT", "weight": "FLOAT", "colour": "BYTES"}
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from pipelines import predict
-from pipelines.tasks import TaskError
+from pipelines.errors import TaskError
 
 FEATURES = {"pixels": "FLOAT", "note": "BYTES"}
 SHAPES = {"pixels": [2, 3]}

@@ -5,7 +5,8 @@ import pytest
 from google.protobuf import json_format, text_format
 from tfx.proto import trainer_pb2
 
-from pipelines import local, supervised, tasks
+from pipelines import evaluation, kinds, local, tasks
+from pipelines.errors import TaskError
 from pipelines.home import Home
 from pipelines.options import RunOptions
 
@@ -33,7 +34,9 @@ def penguin(home):
 
 
 def _pipeline(spec, home, tmp_path, **options):
-    return supervised.create_pipeline(spec, home, RunOptions(input_dir=tmp_path, **options))
+    return kinds.get("supervised").create_pipeline(
+        spec, home, RunOptions(input_dir=tmp_path, **options)
+    )
 
 
 def _ids(pipeline):
@@ -109,7 +112,7 @@ def test_import_schema_hint(penguin, home, tmp_path):
 
 
 def test_eval_config_classification(penguin):
-    config = supervised.eval_config(penguin)
+    config = evaluation.eval_config(penguin)
     spec = config.model_specs[0]
     assert spec.signature_name == "serving_default"
     assert list(spec.preprocessing_function_names) == ["transform_features"]
@@ -126,7 +129,7 @@ def test_eval_config_regression(penguin):
     spec = dataclasses.replace(
         penguin, label="price", problem="regression", metric="rmse", threshold=12.5
     )
-    config = supervised.eval_config(spec)
+    config = evaluation.eval_config(spec)
     assert config.model_specs[0].prediction_key == "prediction"
     assert config.model_specs[0].label_key == "price_xf"
     metric = config.metrics_specs[0].metrics[-1]
@@ -144,10 +147,10 @@ def test_compile_ir_binds_run_id(penguin, home, tmp_path):
     assert "Pusher" in [node.pipeline_node.node_info.id for node in ir.nodes]
 
 
-def test_local_create_pipeline_unknown_kind(penguin, home, tmp_path):
+def test_create_pipeline_unknown_kind(penguin, home, tmp_path):
     spec = dataclasses.replace(penguin, kind="generative")
-    with pytest.raises(ValueError, match="no pipeline factory"):
-        local.create_pipeline(spec, home, RunOptions(input_dir=tmp_path))
+    with pytest.raises(TaskError, match="unknown pipeline kind 'generative'"):
+        kinds.create_pipeline(spec, home, RunOptions(input_dir=tmp_path))
 
 
 def _config(pipeline, node):
@@ -172,14 +175,17 @@ def test_transform_config_ignores_training_options(penguin, home, tmp_path):
     assert plain["problem"] == "classification"
 
 
-def test_tfrecord_folder_uses_import_example_gen(penguin, home, tmp_path):
-    (tmp_path / "span-1").mkdir()
-    (tmp_path / "span-1" / "data.tfrecord.gz").write_bytes(b"")
-    ids = _ids(_pipeline(penguin, home, tmp_path))
+def test_declared_tfrecord_data_uses_import_example_gen(penguin, home, tmp_path):
+    spec = dataclasses.replace(penguin, data_format="tfrecord")
+    ids = _ids(_pipeline(spec, home, tmp_path))
     assert "ImportExampleGen" in ids and "CsvExampleGen" not in ids
 
 
-def test_csv_folder_uses_csv_example_gen(penguin, home, tmp_path):
-    (tmp_path / "data.csv").write_text("species\nAdelie\n")
-    assert supervised.is_tfrecord_input(tmp_path) is False
-    assert "CsvExampleGen" in _ids(_pipeline(penguin, home, tmp_path))
+def test_declared_csv_data_uses_csv_example_gen_whatever_the_folder_holds(
+    penguin, home, tmp_path
+):
+    (tmp_path / "span-1").mkdir()
+    (tmp_path / "span-1" / "data.tfrecord.gz").write_bytes(b"")
+    assert penguin.data_format == "csv"
+    ids = _ids(_pipeline(penguin, home, tmp_path))
+    assert "CsvExampleGen" in ids and "ImportExampleGen" not in ids

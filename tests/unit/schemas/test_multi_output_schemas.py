@@ -6,9 +6,10 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from pipelines.home import Home
-from pipelines.tasks import SCHEMAS_DIR, get
+from pipelines.tasks import get
 from trainers.multi_io import data as reviews_data
 from trainers.multi_io import features as reviews
+from trainers.spec import SCHEMAS_DIR
 from trainers.wide_deep import data as cars_data
 from trainers.wide_deep import features as cars
 

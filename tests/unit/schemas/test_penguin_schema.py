@@ -4,9 +4,10 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from pipelines.home import Home
-from pipelines.tasks import SCHEMAS_DIR, get
+from pipelines.tasks import get
 from trainers.penguin import data
 from trainers.penguin import features as penguin_features
+from trainers.spec import SCHEMAS_DIR
 
 SCHEMA = SCHEMAS_DIR / "penguin" / "schema.pbtxt"
 

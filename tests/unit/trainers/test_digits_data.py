@@ -3,10 +3,11 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
-from pipelines import tasks
+from pipelines import spans, tasks
 from pipelines.home import Home
 from trainers.digits import data
 from trainers.digits.features import IMAGE, LABEL
+from trainers.spec import TFRECORD, TaskSpec
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +49,8 @@ def test_example_without_label_is_a_serving_example():
     assert set(example.features.feature) == {IMAGE}
 
 
-def test_task_custom_config_picks_the_classes_of_its_span(tmp_path):
-    spec = tasks.TaskSpec(
+def test_task_data_options_pick_the_classes_of_its_span(tmp_path):
+    spec = TaskSpec(
         name="digits_low",
         kind="supervised",
         trainer="trainers.digits_mlp",
@@ -59,21 +60,20 @@ def test_task_custom_config_picks_the_classes_of_its_span(tmp_path):
         problem="classification",
         metric="accuracy",
         threshold=0.9,
-        custom_config={tasks.DATA_OPTIONS: {"classes": [0, 1, 2, 3, 4]}},
+        data_options={"classes": [0, 1, 2, 3, 4]},
     )
-    root = tasks.input_dir(Home(tmp_path), spec)
+    root = spans.input_dir(Home(tmp_path), spec)
     span = root / "span-1" / data.FILENAME
     assert {label for _, label in data.read(span)} == {0, 1, 2, 3, 4}
 
 
 @pytest.mark.parametrize("name", ["digits_mlp", "subclassed", "cnn_vgg", "cnn_resnet"])
 def test_builtin_digits_tasks_write_all_ten_digits_as_tfrecords(tmp_path, name):
-    from pipelines.supervised import is_tfrecord_input
-
     spec = tasks.get(name, Home(tmp_path))
     assert spec.data == "trainers.digits.data" and spec.label == LABEL
-    root = tasks.input_dir(Home(tmp_path), spec)
-    assert is_tfrecord_input(root)
+    assert spec.data_format == TFRECORD  # declared: ExampleGen imports the tf.Examples
+    root = spans.input_dir(Home(tmp_path), spec)
+    assert list((root / "span-1").glob("*.tfrecord*"))
     if name == "digits_mlp":  # one full read is enough
         labels = {label for _, label in data.read(root / "span-1" / data.FILENAME)}
         assert labels == set(range(10))

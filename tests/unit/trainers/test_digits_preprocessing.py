@@ -6,9 +6,9 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_transform.tf_metadata import schema_utils
 from tensorflow_transform.tf_metadata.dataset_metadata import DatasetMetadata
 
-from pipelines.tasks import SCHEMAS_DIR
 from trainers.digits import data
 from trainers.digits.preprocessing import preprocessing_fn
+from trainers.spec import SCHEMAS_DIR
 
 ROWS = 60
 

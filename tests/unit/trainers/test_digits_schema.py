@@ -4,9 +4,10 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from pipelines.home import Home
-from pipelines.tasks import SCHEMAS_DIR, get
+from pipelines.tasks import get
 from trainers.digits import data
 from trainers.digits.features import IMAGE, LABEL
+from trainers.spec import SCHEMAS_DIR
 
 SCHEMA = SCHEMAS_DIR / "digits" / "schema.pbtxt"
 

@@ -9,10 +9,10 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_transform.tf_metadata import schema_utils
 from tensorflow_transform.tf_metadata.dataset_metadata import DatasetMetadata
 
-from pipelines.tasks import SCHEMAS_DIR
 from trainers.common import transforms
 from trainers.penguin import features as penguin_features
 from trainers.penguin.preprocessing import preprocessing_fn as penguin_preprocessing_fn
+from trainers.spec import SCHEMAS_DIR
 
 NUM = [1.0, 2.0, None, 4.0, 10.0, math.nan, 3.0, 5.0]
 CAT = ["a", "b", "a", None, "a", "b", "c", "a"]

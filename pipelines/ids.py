@@ -1,0 +1,27 @@
+"""Component ids: the node names every pipeline kind gives its components.
+
+The kinds build each component `.with_id(...)` one of these, so MLMD node contexts, progress
+lines, Kubeflow executor labels and placement all use the same names.
+"""
+
+CSV_EXAMPLE_GEN = "CsvExampleGen"
+IMPORT_EXAMPLE_GEN = "ImportExampleGen"
+EXAMPLE_GENS = (CSV_EXAMPLE_GEN, IMPORT_EXAMPLE_GEN)
+STATISTICS_GEN = "StatisticsGen"
+SCHEMA_GEN = "SchemaGen"
+IMPORT_SCHEMA_GEN = "ImportSchemaGen"
+EXAMPLE_VALIDATOR = "ExampleValidator"
+ANOMALY_GATE = "AnomalyGate"
+TRANSFORM = "Transform"
+TUNER = "Tuner"
+TRAINER = "Trainer"
+RL_TRAINER = "RLTrainer"
+TRAJECTORY_GEN = "TrajectoryGen"
+EVALUATOR = "Evaluator"
+POLICY_EVALUATOR = "PolicyEvaluator"
+MODEL_OPTIMIZER = "ModelOptimizer"
+PUSHER = "Pusher"
+BASELINE_RESOLVER = "baseline_model_resolver"
+WARM_START_RESOLVER = "warm_start_model_resolver"
+SOURCE_RESOLVER = "source_model_resolver"
+SOURCE_IMPORTER = "source_model_importer"

@@ -1,0 +1,113 @@
+"""A task's data as spans: `HOME/data/TASK/span-N/`, newest read by ExampleGen (`{SPAN}`).
+
+Built-in data is written once as span 1; every `--data FILE` becomes the next span (identical
+data reuses the newest); a span that fails validation moves to `rejected/`, so the next run
+falls back to the last good one. Span numbers are never reused; nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib
+import re
+import shutil
+from pathlib import Path
+
+from pipelines.errors import TaskError
+from pipelines.home import Home
+from trainers.spec import ENVIRONMENT, USER_DATA, TaskSpec
+
+SPAN = "span-"
+REJECTED = "rejected"
+
+
+def feature_name(column: str) -> str:
+    """A CSV column name made safe for tf.Example keys, Keras inputs and TF op names."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", column.strip())
+    return name if name[:1].isalpha() else f"f_{name}"
+
+
+def spans(data_root: Path) -> list[int]:
+    """Span numbers present under a task's data folder, ascending."""
+    found = []
+    for folder in Path(data_root).glob(f"{SPAN}*"):
+        number = folder.name[len(SPAN) :]
+        if folder.is_dir() and number.isdigit() and any(folder.iterdir()):
+            found.append(int(number))
+    return sorted(found)
+
+
+def span_dir(home: Home, task: str, number: int) -> Path:
+    """The folder of span `number` of `task`."""
+    return home.data_dir(task) / f"{SPAN}{number}"
+
+
+def add_span(home: Home, name: str, content: bytes, filename: str = "data.csv") -> Path:
+    """Stores new data as the next span (or reuses the newest span if it is identical)."""
+    root = home.data_dir(name)
+    existing = spans(root)
+    if existing:
+        newest = root / f"{SPAN}{existing[-1]}"
+        if (newest / filename).exists() and (newest / filename).read_bytes() == content:
+            return newest
+    rejected = [int(p.name[len(SPAN) :].split("-")[0]) for p in root.glob(f"{REJECTED}/{SPAN}*")]
+    dest = root / f"{SPAN}{max(existing + rejected, default=0) + 1}"  # numbers are never reused
+    tmp = root / f".incoming-{hashlib.sha256(content).hexdigest()[:12]}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / filename).write_bytes(content)
+    tmp.rename(dest)
+    return dest
+
+
+def quarantine(home: Home, name: str, span: Path, run_id: str) -> Path:
+    """Moves a span that failed validation aside, so the next run uses the last good span."""
+    dest = home.data_dir(name) / REJECTED / f"{span.name}-{run_id.replace(':', '')}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.move(str(span), dest))
+
+
+def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
+    """Adds a user CSV for an existing task as its newest span; returns the span folder.
+
+    Column names are made safe as at registration (`feature_name`); the rows are used as they
+    are: ExampleValidator checks them against the task's schema.
+    """
+    src = Path(csv_path).expanduser()
+    if not src.is_file():
+        raise TaskError(f"{csv_path}: no such file; pass an existing CSV with --data")
+    content = src.read_bytes()
+    if not content.strip():
+        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows")
+    first, newline, rest = content.partition(b"\n")
+    header = next(csv.reader([first.decode(errors="replace")]))
+    safe = [feature_name(column) for column in header]
+    if spec.label not in safe:
+        raise TaskError(
+            f"{src}: no column {spec.label!r} (the label of task {spec.name!r}); "
+            f"the header is: {', '.join(header)}"
+        )
+    if safe != [c.strip() for c in header]:
+        content = ",".join(safe).encode() + newline + rest
+    return add_span(home, spec.name, content)
+
+
+def input_dir(home: Home, spec: TaskSpec) -> Path:
+    """The task's data folder (span-N subfolders); built-in data is written as span 1.
+
+    Call it under the task's lock (`Home.lock`): it may write the built-in data.
+    """
+    root = home.data_dir(spec.name)
+    if spec.data == ENVIRONMENT or spans(root):
+        return root
+    if spec.data == USER_DATA:
+        raise TaskError(
+            f"{root}: task {spec.name!r} has no data left; add some with "
+            f"kfx run {spec.name} --data FILE.csv"
+        )
+    tmp = root / ".incoming-default"
+    if tmp.exists():  # left by a run killed while writing
+        shutil.rmtree(tmp)
+    importlib.import_module(spec.data).write(tmp, **spec.data_options)
+    tmp.rename(root / f"{SPAN}1")
+    return root

@@ -1,0 +1,140 @@
+"""A task from an installed package: no kfx file edited, found through the `kfx.tasks` group.
+
+The package is written into a temporary folder (task declaration, data, Transform, model)
+with a `.dist-info` whose entry point names its `task` module, as `pip install` of a package
+with `[project.entry-points."kfx.tasks"]` would leave it; the folder goes on PYTHONPATH and
+the real `kfx` console script runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PACKAGE = "kfx_iris_plugin"
+TASK = "iris_plugin"
+FILES = {
+    "__init__.py": '"""Iris species, as a kfx task from outside kfx."""\n',
+    "features.py": """
+        LABEL = "species"
+        NUMERIC = ("sepal_length", "sepal_width", "petal_length", "petal_width")
+    """,
+    "task.py": f"""
+        from trainers.spec import TaskSpec
+
+        from {PACKAGE}.features import LABEL
+
+        TASK = TaskSpec(
+            name="{TASK}",
+            kind="supervised",
+            trainer="{PACKAGE}",
+            data="{PACKAGE}.data",
+            dataset="scikit-learn iris (150 flowers, 3 species)",
+            label=LABEL,
+            problem="classification",
+            metric="accuracy",
+            threshold=0.5,
+            train_steps=200,
+        )
+    """,
+    "data.py": f"""
+        from pathlib import Path
+
+        from {PACKAGE}.features import LABEL, NUMERIC
+
+
+        def write(dest_dir):
+            from sklearn.datasets import load_iris
+
+            iris = load_iris(as_frame=True)
+            frame = iris.data.set_axis(list(NUMERIC), axis=1)
+            frame[LABEL] = [iris.target_names[i] for i in iris.target]
+            dest = Path(dest_dir) / "data.csv"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(dest, index=False)
+    """,
+    "preprocessing.py": f"""
+        from trainers.common import transforms
+
+        from {PACKAGE}.features import LABEL, NUMERIC
+
+
+        def preprocessing_fn(inputs):
+            return transforms.tabular(inputs, LABEL, "classification", features=NUMERIC)
+    """,
+    "model.py": """
+        import dataclasses
+
+        from trainers.common import keras_run, mlp
+
+
+        @dataclasses.dataclass(frozen=True)
+        class HParams(mlp.HParams):
+            units: int = 16
+
+
+        RECIPE = keras_run.Recipe(HParams(), mlp.build)
+
+
+        def run_fn(fn_args):
+            keras_run.run(fn_args, RECIPE)
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory) -> dict[str, str]:
+    """Environment of a `kfx` whose sys.path holds the plug-in package."""
+    root = tmp_path_factory.mktemp("site")
+    package = root / PACKAGE
+    package.mkdir()
+    for name, text in FILES.items():
+        (package / name).write_text(textwrap.dedent(text).lstrip())
+    info = root / f"{PACKAGE}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[kfx.tasks]\n{TASK} = {PACKAGE}.task\n")
+    env = dict(os.environ, PYTHONPATH=str(root), TF_CPP_MIN_LOG_LEVEL="3")
+    return env
+
+
+def _kfx(env, home: Path, *args: str) -> subprocess.CompletedProcess:
+    kfx = Path(sys.executable).with_name("kfx")
+    return subprocess.run(
+        [str(kfx), "--home", str(home), *args], env=env, capture_output=True, text=True
+    )
+
+
+def test_an_installed_package_adds_a_task_that_runs_to_a_pushed_model(plugin, tmp_path):
+    home = tmp_path / "home"
+    listed = _kfx(plugin, home, "tasks", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert rows[TASK]["kind"] == "supervised" and "iris" in rows[TASK]["dataset"]
+    assert "penguin" in rows  # the built-in tasks are still there
+
+    run = _kfx(plugin, home, "run", TASK, "--json")
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["blessed"] is True and summary["pushed_model"], summary
+    assert (Path(summary["pushed_model"]) / "saved_model.pb").is_file()
+
+    rows_csv = tmp_path / "flowers.csv"
+    rows_csv.write_text("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n")
+    predicted = _kfx(plugin, home, "predict", TASK, "--input", str(rows_csv))
+    assert predicted.returncode == 0, predicted.stderr
+    assert predicted.stdout.splitlines()[1].split(",")[4] == "setosa"
+
+
+def test_without_the_package_the_task_is_unknown(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = _kfx(env, tmp_path / "home", "run", TASK)
+    assert result.returncode == 2 and f"unknown task {TASK!r}" in result.stderr

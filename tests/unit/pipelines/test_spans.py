@@ -1,0 +1,114 @@
+import pandas as pd
+import pytest
+
+from pipelines import own_csv, spans, tasks
+from pipelines.errors import TaskError
+from pipelines.home import Home
+from trainers.penguin import features as penguin_features
+
+
+@pytest.fixture
+def home(tmp_path):
+    return Home(tmp_path / "home")
+
+
+def _csv(path, frame):
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _strings(tmp_path, n=20, name="flowers.csv"):
+    labels = ["a"] * (n * 6 // 10) + ["b"] * (n - n * 6 // 10)
+    frame = pd.DataFrame({"x": range(n), "size class": ["s", "l"] * (n // 2), "kind": labels})
+    return _csv(tmp_path / name, frame)
+
+
+def _newest_span(home, name):
+    root = home.data_dir(name)
+    return root / f"span-{spans.spans(root)[-1]}" / "data.csv"
+
+
+def test_identical_data_reuses_the_newest_span(home, tmp_path):
+    own_csv.register_csv(home, _strings(tmp_path, name="one.csv"), "kind", name="t")
+    own_csv.register_csv(home, _strings(tmp_path, name="two.csv"), "kind", name="t")
+    assert spans.spans(home.data_dir("t")) == [1]  # same content: the cache can hit
+    own_csv.register_csv(home, _strings(tmp_path, n=30, name="three.csv"), "kind", name="t")
+    assert spans.spans(home.data_dir("t")) == [1, 2]
+
+
+def test_quarantined_span_numbers_are_not_reused(home, tmp_path):
+    spec = tasks.get("penguin", home)
+    root = spans.input_dir(home, spec)
+    src = tmp_path / "p.csv"
+    src.write_text("species,island\nAdelie,Dream\n")
+    bad = spans.stage_data(home, spec, src)
+    assert bad.name == "span-2"
+    moved = spans.quarantine(home, "penguin", bad, "2026-01-01T00:00:00.000")
+    assert moved.parent == root / "rejected" and (moved / "data.csv").exists()
+    assert spans.spans(root) == [1]
+    src.write_text("species,island\nGentoo,Biscoe\n")
+    assert spans.stage_data(home, spec, src).name == "span-3"
+
+
+def test_stage_data_copies_file(home, tmp_path):
+    spec = tasks.get("penguin", home)
+    src = tmp_path / "p.csv"
+    src.write_text("species,island\nAdelie,Dream\n")
+    folder = spans.stage_data(home, spec, src)
+    assert (folder / "data.csv").read_bytes() == src.read_bytes()
+    assert folder.is_relative_to(home.data_dir("penguin"))
+    assert spans.stage_data(home, spec, src) == folder
+
+
+def test_stage_data_missing_label(home, tmp_path):
+    src = tmp_path / "p.csv"
+    src.write_text("island,sex\nDream,male\n")
+    with pytest.raises(TaskError, match="no column 'species'") as err:
+        spans.stage_data(home, tasks.get("penguin", home), src)
+    assert "p.csv" in str(err.value)
+    assert "the header is: island, sex" in str(err.value)
+
+
+def test_stage_data_empty_file(home, tmp_path):
+    src = tmp_path / "p.csv"
+    src.write_text("\n")
+    with pytest.raises(TaskError, match="empty") as err:
+        spans.stage_data(home, tasks.get("penguin", home), src)
+    assert "p.csv" in str(err.value)
+
+
+def test_stage_data_missing_file(home, tmp_path):
+    with pytest.raises(TaskError, match="no such file"):
+        spans.stage_data(home, tasks.get("penguin", home), tmp_path / "absent.csv")
+
+
+def test_stage_data_for_csv_task_accepts_original_header(home, tmp_path):
+    src = _strings(tmp_path)
+    spec = own_csv.register_csv(home, src, "size class", name="fl")
+    assert spans.stage_data(home, spec, src).is_dir()
+
+
+def test_input_dir_of_csv_task(home, tmp_path):
+    spec = own_csv.register_csv(home, _strings(tmp_path), "kind")
+    folder = spans.input_dir(home, spec)
+    assert folder == home.data_dir(spec.name) and spans.spans(folder) == [1]
+    (folder / "span-1" / "data.csv").unlink()
+    with pytest.raises(TaskError, match="has no data left"):
+        spans.input_dir(home, spec)
+
+
+def test_input_dir_writes_penguin_data(home):
+    folder = spans.input_dir(home, tasks.get("penguin", home))
+    frame = pd.read_csv(folder / "span-1" / "data.csv")
+    assert list(frame.columns) == list(penguin_features.COLUMNS)
+    assert len(frame) > 300
+    assert not frame[list(penguin_features.NUMERIC)].isna().all(axis=1).any()
+    assert frame["species"].notna().all()
+
+
+def test_input_dir_writes_penguin_data_once(home):
+    spec = tasks.get("penguin", home)
+    data = spans.input_dir(home, spec) / "span-1" / "data.csv"
+    data.write_text("species\nAdelie\n")
+    assert spans.input_dir(home, spec) == data.parent.parent
+    assert data.read_text() == "species\nAdelie\n"

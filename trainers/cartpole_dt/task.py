@@ -1,0 +1,12 @@
+"""The cartpole_dt task: a Decision Transformer on episodes of the pushed cartpole_dqn."""
+
+from trainers.rl.declaration import cartpole_task
+
+TASK = cartpole_task(
+    "cartpole_dt",
+    "offline_rl",
+    "episodes of the pushed cartpole_dqn policy (TrajectoryGen)",
+    threshold=400.0,
+    train_steps=1000,
+    source_task="cartpole_dqn",
+)

@@ -1,0 +1,7 @@
+"""The cnn_resnet task: ResNet-like CNN on the digits."""
+
+from trainers.digits.declaration import DATASET, digits_task
+
+TASK = digits_task(
+    "cnn_resnet", "trainers.cnn_resnet", f"{DATASET}: ResNet-like CNN", threshold=0.98
+)

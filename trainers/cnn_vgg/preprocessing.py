@@ -1,5 +1,0 @@
-"""cnn_vgg uses the shared digits Transform."""
-
-from trainers.digits.preprocessing import preprocessing_fn
-
-__all__ = ["preprocessing_fn"]

@@ -1,5 +1,0 @@
-"""digits_mlp uses the shared digits Transform."""
-
-from trainers.digits.preprocessing import preprocessing_fn
-
-__all__ = ["preprocessing_fn"]

@@ -1,0 +1,10 @@
+"""The subclassed task: a subclassed model trained by a GradientTape loop, on the digits."""
+
+from trainers.digits.declaration import DATASET, digits_task
+
+TASK = digits_task(
+    "subclassed",
+    "trainers.subclassed",
+    f"{DATASET}: subclassed model, GradientTape loop",
+    threshold=0.96,
+)
