@@ -6,7 +6,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from trainers.common import images, keras_trainer
+from trainers.common import images, keras_run, keras_trainer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,13 +74,16 @@ def search_space(kt_hp) -> dict:
     }
 
 
+RECIPE = keras_run.Recipe(HParams(), build)
+
+
 # TFX Trainer calls this.
 def run_fn(fn_args):
     """Trains and exports the ResNet-like CNN."""
-    keras_trainer.run(fn_args, build, HParams())
+    keras_run.run(fn_args, RECIPE)
 
 
 # TFX Tuner calls this.
 def tuner_fn(fn_args):
     """Searches the ResNet-like CNN's depth, dropout and learning rate."""
-    return keras_trainer.tuner(fn_args, build, HParams(), search_space)
+    return keras_run.tuner(fn_args, RECIPE, search_space)

@@ -6,17 +6,22 @@ import os
 
 import tensorflow as tf
 
+from trainers.common import schedules
 
-def standard(model_run_dir: str, patience: int, monitor: str = "val_loss") -> list:
+
+def standard(
+    model_run_dir: str, patience: int, monitor: str = "val_loss", backup: bool = True
+) -> list:
     """TensorBoard, EarlyStopping (best weights kept), ModelCheckpoint and BackupAndRestore.
 
     Args:
         model_run_dir: `fn_args.model_run_dir`; TensorBoard reads logs from here.
         patience: epochs without improvement of `monitor` before stopping.
         monitor: the validation quantity that decides early stopping and checkpoints.
+        backup: whether to add BackupAndRestore (only `model.fit` resumes from its backup).
 
     """
-    return [
+    found = [
         tf.keras.callbacks.TensorBoard(log_dir=model_run_dir, update_freq="epoch", profile_batch=0),
         tf.keras.callbacks.EarlyStopping(
             monitor=monitor, patience=patience, restore_best_weights=True
@@ -27,5 +32,25 @@ def standard(model_run_dir: str, patience: int, monitor: str = "val_loss") -> li
             save_best_only=True,
             save_weights_only=True,
         ),
-        tf.keras.callbacks.BackupAndRestore(os.path.join(model_run_dir, "backup")),
+    ]
+    if backup:
+        found.append(tf.keras.callbacks.BackupAndRestore(os.path.join(model_run_dir, "backup")))
+    return found
+
+
+def for_run(log_dir: str | None, hp, total_steps: int, backup: bool = True) -> list:
+    """Every callback of one fit: the LR logger, the schedule's own ones, then `standard`.
+
+    Args:
+        log_dir: where TensorBoard logs, checkpoints and backups go; None: none of those
+            (`standard` left out), the schedule's callbacks only.
+        hp: a `keras_trainer.FitParams` (the schedule and `patience`).
+        total_steps: optimizer steps of the fit (ReduceLROnPlateau does not need them).
+        backup: whether to add BackupAndRestore (see `standard`).
+
+    """
+    return [
+        schedules.LearningRateLogger(),  # before TensorBoard, which then logs `epoch_lr`
+        *schedules.make(hp, total_steps).callbacks,
+        *(standard(log_dir, hp.patience, backup=backup) if log_dir else []),
     ]

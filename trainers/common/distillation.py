@@ -49,12 +49,15 @@ class Distiller(tf.keras.Model):
     """Trains `student` on labels and a frozen teacher's softened predictions.
 
     `student` maps inputs to logits; `teacher` maps the same inputs to logits (it is never
-    trained). Validation scores the student alone: `loss` is its cross-entropy.
+    trained). Validation scores the student alone: `loss` is its cross-entropy. `served` is
+    what to export in the Distiller's place: a model sharing the student's layers (its
+    probabilities); None: the student itself.
     """
 
-    def __init__(self, student, teacher, alpha: float, temperature: float, **kwargs):
+    def __init__(self, student, teacher, alpha: float, temperature: float, served=None, **kwargs):
         super().__init__(**kwargs)
         self.student = student
+        self.served = student if served is None else served
         self.teacher = teacher
         self.alpha = float(alpha)
         self.temperature = float(temperature)

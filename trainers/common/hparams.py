@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from trainers.contract import TrainerConfig
+
 T = TypeVar("T")
 
 
@@ -41,8 +43,8 @@ def override(hp: T, values: Mapping[str, Any] | None) -> T:
 
 
 def from_fn_args(default: T, fn_args) -> T:
-    """Defaults, then the task's `custom_config['hparams']`, then the Tuner's best values."""
-    hp = override(default, (fn_args.custom_config or {}).get("hparams"))
+    """Defaults, then the `TrainerConfig`'s `hparams`, then the Tuner's best values."""
+    hp = TrainerConfig.from_fn_args(fn_args).params(default)
     tuned = getattr(fn_args, "hyperparameters", None)
     if tuned:
         import keras_tuner

@@ -8,22 +8,11 @@ Only the student is exported. `--set alpha=1` trains the same student on the lab
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 
 import tensorflow as tf
 
-from trainers.common import (
-    backbones,
-    callbacks,
-    distillation,
-    distribute,
-    images,
-    keras_trainer,
-    precision,
-    signatures,
-)
-from trainers.common.features import LABEL_VOCAB
+from trainers import manifest
+from trainers.common import backbones, distillation, images, keras_run, keras_trainer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,19 +64,18 @@ def build_student(ctx: keras_trainer.Context, hp: HParams) -> tuple[tf.keras.Mod
 
 def teacher_classes(model_uri: str) -> list[str]:
     """The class names of a pushed classifier, from its manifest (signatures.export)."""
-    path = os.path.join(backbones.serving_dir(model_uri), signatures.MANIFEST)
-    with tf.io.gfile.GFile(path) as handle:
-        classes = json.load(handle).get("classes")
+    folder = backbones.serving_dir(model_uri)
+    classes = manifest.read(folder).classes
     if not classes:
-        raise ValueError(f"{path}: the teacher is not a classifier (no classes)")
-    return classes
+        raise ValueError(f"{folder}: the teacher is not a classifier (no classes)")
+    return list(classes)
 
 
-def distiller(ctx, hp: HParams, student_logits, teacher_uri: str, student_classes):
+def distiller(ctx, hp: HParams, student_logits, teacher_uri: str, student_classes, served=None):
     """A compiled Distiller of `student_logits` and the teacher pushed at `teacher_uri`."""
     order = distillation.class_order(teacher_classes(teacher_uri), student_classes)
     teacher = distillation.TeacherLogits(backbones.load_pushed(teacher_uri), order)
-    model = distillation.Distiller(student_logits, teacher, hp.alpha, hp.temperature)
+    model = distillation.Distiller(student_logits, teacher, hp.alpha, hp.temperature, served)
     model.compile(
         optimizer=keras_trainer.optimizer(hp, ctx, student_logits),
         metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
@@ -95,23 +83,24 @@ def distiller(ctx, hp: HParams, student_logits, teacher_uri: str, student_classe
     return model
 
 
+def build(ctx: keras_trainer.Context, hp: HParams) -> distillation.Distiller:
+    """The compiled Distiller of a new student and the teacher (the Trainer's base_model)."""
+    student, logits = build_student(ctx, hp)
+    return distiller(ctx, hp, logits, ctx.base_model, ctx.classes, served=student)
+
+
+def student(model: distillation.Distiller) -> tf.keras.Model:
+    """What is exported: the student's probabilities, not the Distiller (nor the teacher)."""
+    return model.served
+
+
+# The base model is the teacher `build` loads, not a warm start.
+RECIPE = keras_run.Recipe(HParams(), build, exported=student, warm_start=None)
+
+
 # TFX Trainer calls this.
 def run_fn(fn_args):
     """Distils the teacher (the Trainer's base_model) into the student; exports the student."""
     if not fn_args.base_model:
         raise ValueError("distill needs the teacher: the source task's model as base_model")
-    hp, ctx, tf_transform_output, train, val, schedule = keras_trainer.prepare(fn_args, HParams())
-    keras_trainer.write_hparams(fn_args.model_run_dir, hp)
-    classes = [c.decode() for c in tf_transform_output.vocabulary_by_name(LABEL_VOCAB)]
-    with distribute.strategy().scope(), precision.policy(hp.precision):
-        student, logits = build_student(ctx, hp)
-        model = distiller(ctx, hp, logits, fn_args.base_model, classes)
-    model.fit(
-        train,
-        validation_data=val,
-        callbacks=callbacks.standard(fn_args.model_run_dir, hp.patience),
-        verbose=0,
-        **schedule,
-    )
-    label = fn_args.custom_config["label"]
-    signatures.export(student, fn_args.serving_model_dir, tf_transform_output, label, ctx.problem)
+    keras_run.run(fn_args, RECIPE)

@@ -11,7 +11,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from trainers.common import keras_trainer
+from trainers.common import keras_run, keras_trainer
 from trainers.common.features import xf
 from trainers.common.layers import FeatureVector
 from trainers.multi_io.features import CLASS, MAX_TOKENS, TEXT, VALUE
@@ -66,13 +66,16 @@ def search_space(kt_hp) -> dict:
     }
 
 
+RECIPE = keras_run.Recipe(HParams(), build)
+
+
 # TFX Trainer calls this.
 def run_fn(fn_args):
     """Trains and exports the two-input, two-output model."""
-    keras_trainer.run(fn_args, build, HParams())
+    keras_run.run(fn_args, RECIPE)
 
 
 # TFX Tuner calls this.
 def tuner_fn(fn_args):
     """Searches the embedding size, the shared width and the learning rate."""
-    return keras_trainer.tuner(fn_args, build, HParams(), search_space)
+    return keras_run.tuner(fn_args, RECIPE, search_space)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from trainers.common import keras_trainer, mlp
+from trainers.common import keras_run, mlp
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,13 +17,16 @@ class HParams(mlp.HParams):
     """Model name."""
 
 
+RECIPE = keras_run.Recipe(HParams(), mlp.build)
+
+
 # TFX Trainer calls this.
 def run_fn(fn_args):
     """Trains and exports the penguin MLP."""
-    keras_trainer.run(fn_args, mlp.build, HParams())
+    keras_run.run(fn_args, RECIPE)
 
 
 # TFX Tuner calls this.
 def tuner_fn(fn_args):
     """Searches the penguin MLP's width, depth, learning rate and its schedule."""
-    return keras_trainer.tuner(fn_args, mlp.build, HParams(), mlp.search_space)
+    return keras_run.tuner(fn_args, RECIPE, mlp.search_space)

@@ -8,25 +8,37 @@ the same shape the policy sees while playing, where the window ends at the curre
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from trainers.common.signatures import MANIFEST
+from trainers import manifest as manifest_lib
+from trainers.common.keras_trainer import FitParams
 from trainers.rl.dt_model import DTShape
 from trainers.rl.trajectories import Trajectory
 
 SIGNATURE = "serving_default"
-KIND = "decision_transformer"  # manifest `kind` of a DT policy (Q-network policies: 'policy')
 
 
 @dataclasses.dataclass(frozen=True)
-class DTParams:
-    """Decision Transformer hyper-parameters (defaults measured on CartPole-v1)."""
+class DTParams(FitParams):
+    """Decision Transformer hyper-parameters (defaults measured on CartPole-v1).
 
+    The fit's fields (batch, learning rate and `lr_schedule`, `precision`, steps_per_epoch,
+    patience, seed) are the `FitParams` every Keras trainer shares, with the DT's defaults.
+    """
+
+    batch_size: int = 64
+    """Windows per gradient step."""
+    learning_rate: float = 5e-4
+    """AdamW's learning rate."""
+    steps_per_epoch: int = 250
+    """Gradient steps between validations."""
+    patience: int = 4
+    """Epochs without validation improvement before stopping (best weights kept)."""
+    seed: int = 0
+    """Seed of weights, dropout and window sampling."""
     env_id: str = "CartPole-v1"
     """Environment the trajectories come from and the policy plays."""
     context: int = 20
@@ -39,24 +51,14 @@ class DTParams:
     """Attention heads per block."""
     dropout: float = 0.1
     """Dropout on tokens, attention and MLP outputs."""
-    learning_rate: float = 5e-4
-    """AdamW's learning rate."""
     weight_decay: float = 1e-4
     """AdamW's decoupled weight decay."""
-    batch_size: int = 64
-    """Windows per gradient step."""
-    steps_per_epoch: int = 250
-    """Gradient steps between validations."""
-    patience: int = 4
-    """Epochs without validation improvement before stopping (best weights kept)."""
     rtg_scale: float = 100.0
     """Returns-to-go are divided by this before embedding (CartPole returns reach 500)."""
     target_return: float = 500.0
     """Return the policy is conditioned on when it plays (CartPole-v1's maximum)."""
     val_windows: int = 2048
     """Windows drawn once from the eval split for validation loss."""
-    seed: int = 0
-    """Seed of weights, dropout and window sampling."""
 
 
 def windows(
@@ -167,18 +169,21 @@ def save(model: tf.keras.Model, path: str, shape: DTShape, params: DTParams) -> 
     module.dt_weights = list(model.weights)  # in `get_weights()` order, for warm starts
     module.serve = serve
     tf.saved_model.save(module, path, signatures={SIGNATURE: serve})
-    manifest = {
-        "kind": KIND,
-        "env_id": params.env_id,
-        "features": {f"obs_{i}": "FLOAT" for i in range(shape.obs_dim)},
-        "actions": shape.n_actions,
-        "shape": dataclasses.asdict(shape),
-        "rtg_scale": params.rtg_scale,
-        "target_return": params.target_return,
-    }
-    os.makedirs(os.path.dirname(os.path.join(path, MANIFEST)), exist_ok=True)
-    with open(os.path.join(path, MANIFEST), "w") as handle:
-        json.dump(manifest, handle, indent=2)
+    manifest_lib.write(
+        path,
+        manifest_lib.Manifest(
+            kind=manifest_lib.EPISODIC_POLICY,
+            env_id=params.env_id,
+            features={f"obs_{i}": "FLOAT" for i in range(shape.obs_dim)},
+            actions=shape.n_actions,
+            score="probability",
+            model={
+                "shape": dataclasses.asdict(shape),
+                "rtg_scale": params.rtg_scale,
+                "target_return": params.target_return,
+            },
+        ),
+    )
 
 
 def load_weights(path: str) -> list[np.ndarray]:
@@ -186,8 +191,11 @@ def load_weights(path: str) -> list[np.ndarray]:
     return [variable.numpy() for variable in tf.saved_model.load(path).dt_weights]
 
 
-def load(path: str, manifest: dict, target_return: float | None = None) -> DTPolicy:
+def load(
+    path: str, manifest: manifest_lib.Manifest, target_return: float | None = None
+) -> DTPolicy:
     """The `DTPolicy` of a `save`d SavedModel (conditioned on the saved or given target)."""
+    details = manifest.model
     loaded = tf.saved_model.load(path)
     serve = loaded.signatures[SIGNATURE]
 
@@ -197,9 +205,9 @@ def load(path: str, manifest: dict, target_return: float | None = None) -> DTPol
 
     policy = DTPolicy(
         predict,
-        DTShape(**manifest["shape"]),
-        manifest["rtg_scale"],
-        manifest["target_return"] if target_return is None else target_return,
+        DTShape(**details["shape"]),
+        details["rtg_scale"],
+        details["target_return"] if target_return is None else target_return,
     )
     policy.saved_model = loaded  # keeps the variables alive as long as the policy
     return policy

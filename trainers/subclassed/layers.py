@@ -36,7 +36,10 @@ class DigitsClassifier(tf.keras.Model):
             DenseBlock(hp.units, hp.dropout, hp.l2, hp.seed + i, name=f"block{i}")
             for i in range(hp.layers)
         ]
-        self.head = tf.keras.layers.Dense(n_classes, activation="softmax", name="output")
+        # float32 under a mixed precision policy too: the loss and the signatures see float32.
+        self.head = tf.keras.layers.Dense(
+            n_classes, activation="softmax", name="output", dtype="float32"
+        )
 
     def call(self, inputs, training=None):
         """Class probabilities for a dict of transformed features."""

@@ -1,77 +1,20 @@
-"""A custom training loop: tf.GradientTape steps, per-epoch validation, callback-like hooks."""
+"""A custom training loop: tf.GradientTape steps and per-epoch validation, driven by callbacks.
+
+The loop owns only the steps; everything around them is Keras callbacks, the same ones `fit`
+gets in every other trainer (`callbacks.for_run`): TensorBoard, EarlyStopping with the best
+weights, ModelCheckpoint, ReduceLROnPlateau, the learning-rate logger.
+"""
 
 from __future__ import annotations
-
-import math
 
 import tensorflow as tf
 
 
-class TensorBoardScalars(tf.keras.callbacks.Callback):
-    """Writes each epoch's logs as TensorBoard scalars, laid out as Keras' TensorBoard does.
-
-    Training values go to `LOG_DIR/train`, `val_*` values to `LOG_DIR/validation`, each as
-    `epoch_<name>`, so `tensorboard --logdir model_run` shows the loop next to `fit` runs.
-    """
-
-    def __init__(self, log_dir: str):
-        super().__init__()
-        self.log_dir = log_dir
-        self.writers = {}
-
-    def on_train_begin(self, logs=None):
-        """Opens one summary writer per side."""
-        for side in ("train", "validation"):
-            self.writers[side] = tf.summary.create_file_writer(f"{self.log_dir}/{side}")
-
-    def on_epoch_end(self, epoch, logs=None):
-        """One scalar per log value, at step `epoch`."""
-        for key, value in (logs or {}).items():
-            side, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
-            with self.writers[side].as_default():
-                tf.summary.scalar(f"epoch_{name}", value, step=epoch)
-
-    def on_train_end(self, logs=None):
-        """Flushes and closes the writers."""
-        for writer in self.writers.values():
-            writer.close()
-
-
-def train(
-    model: tf.keras.Model,
-    train_data: tf.data.Dataset,
-    val_data: tf.data.Dataset,
-    optimizer: tf.keras.optimizers.Optimizer,
-    epochs: int,
-    steps_per_epoch: int,
-    patience: int,
-    hooks: list | None = None,
-) -> dict[str, list[float]]:
-    """Trains a classifier with GradientTape steps; keeps the weights of the best val_loss.
-
-    Args:
-        model: maps a features dict to class probabilities; `model.losses` (regularisers)
-            are added to the loss.
-        train_data: (features, label) batches, repeated.
-        val_data: (features, label) batches, read once per epoch.
-        optimizer: applies the gradients.
-        epochs: most epochs to run.
-        steps_per_epoch: gradient steps between validations.
-        patience: epochs without a lower val_loss before stopping early.
-        hooks: Keras callbacks, driven through a `CallbackList` (epoch begin/end, train
-            begin/end) with logs `loss`, `accuracy`, `val_loss`, `val_accuracy`.
-
-    Returns:
-        The per-epoch history of those logs.
-
-    """
+def _step_functions(model: tf.keras.Model, metrics: dict):
+    """The tf.functions of one training step and one validation step."""
     cross_entropy = tf.keras.losses.SparseCategoricalCrossentropy()
-    metrics = {
-        "loss": tf.keras.metrics.Mean(),
-        "accuracy": tf.keras.metrics.SparseCategoricalAccuracy(),
-        "val_loss": tf.keras.metrics.Mean(),
-        "val_accuracy": tf.keras.metrics.SparseCategoricalAccuracy(),
-    }
+    optimizer = model.optimizer
+    scaled = isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer)
 
     @tf.function
     def train_step(features, labels):
@@ -80,7 +23,11 @@ def train(
             loss = cross_entropy(labels, probabilities)
             if model.losses:
                 loss += tf.add_n(model.losses)
-        gradients = tape.gradient(loss, model.trainable_variables)
+            # float16 gradients underflow without loss scaling (mixed_float16).
+            objective = optimizer.get_scaled_loss(loss) if scaled else loss
+        gradients = tape.gradient(objective, model.trainable_variables)
+        if scaled:
+            gradients = optimizer.get_unscaled_gradients(gradients)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         metrics["loss"].update_state(loss)
         metrics["accuracy"].update_state(labels, probabilities)
@@ -91,30 +38,78 @@ def train(
         metrics["val_loss"].update_state(cross_entropy(labels, probabilities))
         metrics["val_accuracy"].update_state(labels, probabilities)
 
-    callbacks = tf.keras.callbacks.CallbackList(hooks or [], model=model)
+    return train_step, eval_step
+
+
+def train(
+    model: tf.keras.Model,
+    train_data: tf.data.Dataset,
+    val_data: tf.data.Dataset,
+    epochs: int,
+    steps_per_epoch: int,
+    callbacks: list | tuple = (),
+) -> dict[str, list[float]]:
+    """Trains a compiled classifier with GradientTape steps, driven by Keras callbacks.
+
+    The optimizer is the one `model.compile` made, so a learning-rate schedule applies and,
+    under mixed_float16, its LossScaleOptimizer scales the loss. Callbacks are called
+    through a `tf.keras.callbacks.CallbackList` as `fit` calls them (train, epoch and
+    train-batch hooks; no test hooks) with logs `loss`, `accuracy`, `val_loss` and
+    `val_accuracy`; the loop stops when one sets `model.stop_training` (EarlyStopping,
+    which also restores the best weights at the end).
+
+    BackupAndRestore cannot work here: it resumes through `fit`'s own epoch bookkeeping,
+    which this loop does not have; leave it out of `callbacks`.
+
+    Args:
+        model: maps a features dict to class probabilities, compiled with its optimizer;
+            `model.losses` (regularisers) are added to the loss.
+        train_data: (features, label) batches, repeated.
+        val_data: (features, label) batches, read once per epoch.
+        epochs: most epochs to run.
+        steps_per_epoch: gradient steps between validations.
+        callbacks: Keras callbacks.
+
+    Returns:
+        The per-epoch history of those logs.
+
+    """
+    metrics = {
+        "loss": tf.keras.metrics.Mean(),
+        "accuracy": tf.keras.metrics.SparseCategoricalAccuracy(),
+        "val_loss": tf.keras.metrics.Mean(),
+        "val_accuracy": tf.keras.metrics.SparseCategoricalAccuracy(),
+    }
+    train_step, eval_step = _step_functions(model, metrics)
+    hooks = tf.keras.callbacks.CallbackList(
+        list(callbacks),
+        add_history=False,
+        add_progbar=False,
+        model=model,
+        epochs=epochs,
+        steps=steps_per_epoch,
+        verbose=0,
+    )
     history: dict[str, list[float]] = {name: [] for name in metrics}
-    best_loss, best_weights, waited = math.inf, None, 0
+    logs: dict[str, float] = {}
     batches = iter(train_data)
-    callbacks.on_train_begin()
+    model.stop_training = False
+    hooks.on_train_begin()
     for epoch in range(epochs):
-        callbacks.on_epoch_begin(epoch)
+        hooks.on_epoch_begin(epoch)
         for metric in metrics.values():
             metric.reset_state()
-        for _ in range(steps_per_epoch):
+        for step in range(steps_per_epoch):
+            hooks.on_train_batch_begin(step)
             train_step(*next(batches))
+            hooks.on_train_batch_end(step)
         for features, labels in val_data:
             eval_step(features, labels)
         logs = {name: float(metric.result()) for name, metric in metrics.items()}
         for name, value in logs.items():
             history[name].append(value)
-        callbacks.on_epoch_end(epoch, logs)
-        if logs["val_loss"] < best_loss:
-            best_loss, best_weights, waited = logs["val_loss"], model.get_weights(), 0
-        else:
-            waited += 1
-            if waited >= patience:
-                break
-    if best_weights is not None:
-        model.set_weights(best_weights)
-    callbacks.on_train_end(logs)
+        hooks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    hooks.on_train_end(logs)
     return history

@@ -1,4 +1,9 @@
-"""Subclassed digits classifier trained by a custom GradientTape loop inside run_fn (no `fit`)."""
+"""Subclassed digits classifier trained by a custom GradientTape loop inside run_fn (no `fit`).
+
+The shared Keras run drives the loop: it builds the model under the strategy and precision
+policy, compiles it (the loop steps `model.optimizer`, schedules and loss scaling included)
+and hands the loop its callbacks.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from trainers.common import distribute, images, keras_trainer, signatures
+from trainers.common import examples, images, keras_run, keras_trainer
 from trainers.subclassed import loop
 from trainers.subclassed.layers import DigitsClassifier
 
@@ -39,43 +44,37 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> DigitsClassifier:
     return model
 
 
-def _compiled(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
+def compiled(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
+    """`build`, compiled with the task's loss, metric and scheduled optimizer."""
     return keras_trainer.compile_model(build(ctx, hp), ctx, hp)
+
+
+def fit(model: tf.keras.Model, plan: keras_run.Plan) -> dict[str, list[float]]:
+    """The GradientTape loop over the run's plan and with the run's callbacks."""
+    return loop.train(
+        model, plan.train, plan.val, plan.epochs, plan.steps_per_epoch, plan.callbacks
+    )
+
+
+def export(model, serving_dir: str, data, hp) -> None:
+    """The raw-example export; a subclassed model has no named inputs, so they are given."""
+    examples.export(model, serving_dir, data, hp, input_keys=[images.image_key(data.ctx.features)])
+
+
+# The loop does not call `fit`, so BackupAndRestore (which resumes through it) is left out.
+RECIPE = keras_run.Recipe(HParams(), compiled, fit=fit, export=export, backup=False)
 
 
 # TFX Trainer calls this.
 def run_fn(fn_args):
     """Trains the subclassed model with the custom loop and exports it like every task."""
-    hp, ctx, tf_transform_output, train, val, schedule = keras_trainer.prepare(fn_args, HParams())
-    with distribute.strategy().scope():
-        model = build(ctx, hp)
-        optimizer = keras_trainer.optimizer(hp, ctx, model)
-    if fn_args.base_model:
-        keras_trainer.warm_start(model, fn_args.base_model)
-    loop.train(
-        model,
-        train,
-        val,
-        optimizer,
-        patience=hp.patience,
-        hooks=[loop.TensorBoardScalars(fn_args.model_run_dir)],
-        **schedule,
-    )
-    config = fn_args.custom_config
-    signatures.export(
-        model,
-        fn_args.serving_model_dir,
-        tf_transform_output,
-        config["label"],
-        config["problem"],
-        input_keys=[images.image_key(ctx.features)],
-    )
+    keras_run.run(fn_args, RECIPE)
 
 
 # TFX Tuner calls this.
 def tuner_fn(fn_args):
     """Searches width, depth and learning rate (trials use `fit`; the Trainer uses the loop)."""
-    return keras_trainer.tuner(fn_args, _compiled, HParams(), search_space)
+    return keras_run.tuner(fn_args, RECIPE, search_space)
 
 
 def search_space(kt_hp) -> dict:

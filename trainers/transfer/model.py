@@ -3,30 +3,23 @@
 The backbone is the feature extractor of the source task's newest pushed model (the Trainer's
 `base_model`, resolved through MLMD; e.g. `cnn_digits04`, a VGG-like CNN on digits 0–4, reused
 here for digits 5–9), or Keras' VGG16 with random or local weights. Phase 1 trains only the
-head; phase 2 unfreezes everything at a lower learning rate.
+head; phase 2 unfreezes everything at a lower learning rate. Each phase compiles with the
+run's learning-rate schedule spanning its own steps, so `--set lr_schedule=...` applies to
+both (phase 2 starting from learning_rate × fine_tune_lr_factor).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import tensorflow as tf
 
-from trainers.common import (
-    backbones,
-    callbacks,
-    distribute,
-    images,
-    keras_trainer,
-    precision,
-    schedules,
-    signatures,
-)
+from trainers.common import backbones, examples, images, keras_run, keras_trainer, schedules
 
 BACKBONES = ("pushed", "vgg16")
 FROZEN, FINE_TUNE, SCRATCH = "frozen", "fine_tune", "scratch"  # training phases
 HASH_BUCKETS = 1000  # resolution of `train_fraction`
+BACKBONE = "backbone"  # the backbone's layer name in the transfer model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,15 +99,26 @@ def build(ctx: keras_trainer.Context, hp: HParams, backbone: tf.keras.Model) -> 
     return tf.keras.Model(inputs, x, name=hp.name)
 
 
+def phase_params(hp: HParams, phase: str) -> HParams:
+    """`hp` for one phase: fine-tuning runs at learning_rate × fine_tune_lr_factor."""
+    if phase != FINE_TUNE:
+        return hp
+    return dataclasses.replace(hp, learning_rate=hp.learning_rate * hp.fine_tune_lr_factor)
+
+
 def set_phase(
     model: tf.keras.Model, backbone: tf.keras.Model, phase: str, ctx, hp: HParams
 ) -> float:
-    """Freezes or unfreezes the backbone and recompiles; returns the phase's learning rate."""
+    """Freezes or unfreezes the backbone and recompiles; returns the phase's learning rate.
+
+    The phase's optimizer gets `hp`'s learning-rate schedule over `ctx.train_steps` (the
+    phase's steps), starting from the phase's rate.
+    """
     backbone.trainable = phase != FROZEN
-    rate = hp.learning_rate * (hp.fine_tune_lr_factor if phase == FINE_TUNE else 1.0)
-    keras_trainer.compile_model(model, ctx, rate)  # trainable changes need a recompile
-    schedules.check_applied(model, hp)  # a stepped --set lr_schedule is not supported here
-    return rate
+    params = phase_params(hp, phase)
+    keras_trainer.compile_model(model, ctx, params)  # trainable changes need a recompile
+    schedules.check_applied(model, params)
+    return params.learning_rate
 
 
 def phases(hp: HParams, train_steps: int) -> list[tuple[str, int]]:
@@ -141,31 +145,38 @@ def subset(data: tf.data.Dataset, key: str, fraction: float, batch_size: int) ->
     return data.unbatch().filter(keep).batch(batch_size)
 
 
-def fit_schedule(steps: int, hp: HParams) -> dict[str, int]:
-    """`fit`'s steps_per_epoch and epochs for one phase of `steps` steps."""
-    per_epoch = max(1, min(hp.steps_per_epoch, steps))
-    return {"steps_per_epoch": per_epoch, "epochs": max(1, steps // per_epoch)}
+def assemble(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
+    """The backbone (from the Trainer's base_model, or VGG16) under a new head; `fit` compiles."""
+    backbone = make_backbone(
+        hp, ctx.features.shapes[images.image_key(ctx.features)], ctx.base_model
+    )
+    return build(ctx, hp, backbone)
+
+
+def fit(model: tf.keras.Model, plan: keras_run.Plan) -> None:
+    """The phases in order, each a `fit` of its own steps, schedule and model_run/<phase>/ logs."""
+    backbone = model.get_layer(BACKBONE)
+    for phase, steps in phases(plan.hp, plan.train_steps):
+        part = plan.phase(phase, steps, phase_params(plan.hp, phase))
+        with plan.strategy.scope():
+            set_phase(model, backbone, phase, part.ctx, plan.hp)
+        keras_run.keras_fit(model, part)
+
+
+def data(fn_args, config, hp: HParams) -> keras_trainer.TrainData:
+    """The transformed examples, training on the `train_fraction` subset."""
+    found = examples.load(fn_args, config, hp)
+    key = images.image_key(found.ctx.features)
+    return dataclasses.replace(
+        found, train=subset(found.train, key, hp.train_fraction, hp.batch_size)
+    )
+
+
+# The base model is the backbone `assemble` loads, not a warm start.
+RECIPE = keras_run.Recipe(HParams(), assemble, fit=fit, data=data, warm_start=None)
 
 
 # TFX Trainer calls this.
 def run_fn(fn_args):
     """Trains the head on the frozen backbone, fine-tunes everything, exports the model."""
-    hp, ctx, tf_transform_output, train, val, _ = keras_trainer.prepare(fn_args, HParams())
-    keras_trainer.write_hparams(fn_args.model_run_dir, hp)
-    key = images.image_key(ctx.features)
-    train = subset(train, key, hp.train_fraction, hp.batch_size)
-    with distribute.strategy().scope(), precision.policy(hp.precision):
-        backbone = make_backbone(hp, ctx.features.shapes[key], fn_args.base_model)
-        model = build(ctx, hp, backbone)
-    for phase, steps in phases(hp, fn_args.train_steps):
-        with distribute.strategy().scope():
-            set_phase(model, backbone, phase, ctx, hp)
-        model.fit(
-            train,
-            validation_data=val,
-            callbacks=callbacks.standard(os.path.join(fn_args.model_run_dir, phase), hp.patience),
-            verbose=0,
-            **fit_schedule(steps, hp),
-        )
-    label = fn_args.custom_config["label"]
-    signatures.export(model, fn_args.serving_model_dir, tf_transform_output, label, ctx.problem)
+    keras_run.run(fn_args, RECIPE)

@@ -13,7 +13,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from trainers.common import keras_trainer
+from trainers.common import keras_run, keras_trainer
 from trainers.common.layers import FeatureVector
 from trainers.wide_deep.features import AUX, MAIN
 
@@ -69,13 +69,16 @@ def search_space(kt_hp) -> dict:
     }
 
 
+RECIPE = keras_run.Recipe(HParams(), build)
+
+
 # TFX Trainer calls this.
 def run_fn(fn_args):
     """Trains and exports the wide & deep model."""
-    keras_trainer.run(fn_args, build, HParams())
+    keras_run.run(fn_args, RECIPE)
 
 
 # TFX Tuner calls this.
 def tuner_fn(fn_args):
     """Searches the deep part's size, the learning rate and the auxiliary weight."""
-    return keras_trainer.tuner(fn_args, build, HParams(), search_space)
+    return keras_run.tuner(fn_args, RECIPE, search_space)

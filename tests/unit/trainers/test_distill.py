@@ -1,13 +1,12 @@
 """Distillation: the loss by hand, the Distiller's train step, the student and the teacher."""
 
-import json
-import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from trainers.common import distillation, signatures
+from trainers import manifest
+from trainers.common import distillation
 from trainers.common.features import InputFeatures
 from trainers.common.keras_trainer import Context
 from trainers.distill import model as distill
@@ -104,12 +103,10 @@ def test_distiller_train_step_reduces_the_loss_on_a_tiny_batch():
 
 
 def test_teacher_classes_come_from_the_pushed_manifest(tmp_path):
-    path = tmp_path / signatures.MANIFEST
-    os.makedirs(path.parent)
     (tmp_path / "saved_model.pb").write_bytes(b"")
-    path.write_text(json.dumps({"classes": ["1", "0"]}))
+    manifest.write(str(tmp_path), manifest.Manifest(manifest.EXAMPLES, {}, classes=["1", "0"]))
     assert distill.teacher_classes(str(tmp_path)) == ["1", "0"]
-    path.write_text(json.dumps({"classes": None}))
+    manifest.write(str(tmp_path), manifest.Manifest(manifest.EXAMPLES, {}, classes=None))
     with pytest.raises(ValueError, match="not a classifier"):
         distill.teacher_classes(str(tmp_path))
 

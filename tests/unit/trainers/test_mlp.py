@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from trainers.common import keras_trainer, mlp
+from trainers.common import keras_run, keras_trainer, mlp
 from trainers.common.features import InputFeatures
 from trainers.common.keras_trainer import Context
 from trainers.common.layers import Denormalize, FeatureVector
@@ -116,8 +116,8 @@ def test_compile_regression_metric():
 
 def test_schedule():
     hp = mlp.HParams(steps_per_epoch=50)
-    assert keras_trainer._schedule(1000, hp) == {"steps_per_epoch": 50, "epochs": 20}
-    assert keras_trainer._schedule(10, hp) == {"steps_per_epoch": 10, "epochs": 1}
+    assert keras_run.fit_schedule(1000, hp) == {"steps_per_epoch": 50, "epochs": 20}
+    assert keras_run.fit_schedule(10, hp) == {"steps_per_epoch": 10, "epochs": 1}
 
 
 def test_warm_start_copies_weights(tmp_path):

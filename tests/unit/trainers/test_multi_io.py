@@ -9,7 +9,7 @@ from tensorflow_transform.tf_metadata import schema_utils
 from tensorflow_transform.tf_metadata.dataset_metadata import DatasetMetadata
 
 from trainers.common.features import InputFeatures, xf
-from trainers.common.keras_trainer import Context, Head
+from trainers.common.keras_trainer import Context, HeadContext
 from trainers.multi_io import data
 from trainers.multi_io import model as multi_io
 from trainers.multi_io.features import CLASS, MAX_TOKENS, TEXT, VALUE
@@ -105,8 +105,8 @@ def test_unseen_words_share_the_oov_id_and_numbers_are_z_scored(transformed):
 VOCAB = 30  # vocabulary + OOV bucket, as InputFeatures reads it from Transform
 FEATURES = InputFeatures(numeric=("price_xf", "price_na"), categorical={xf(TEXT): VOCAB})
 HEADS = (
-    Head(CLASS, CLASS, "classification", n_classes=2),
-    Head(VALUE, VALUE, "regression", 0, label_mean=3.0, label_std=1.3),
+    HeadContext(CLASS, CLASS, "classification", n_classes=2),
+    HeadContext(VALUE, VALUE, "regression", 0, label_mean=3.0, label_std=1.3),
 )
 CTX = Context(FEATURES, "classification", 2, heads=HEADS)
 

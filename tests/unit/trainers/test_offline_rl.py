@@ -1,13 +1,13 @@
 """Trajectories, returns-to-go, the Decision Transformer and its episodic policy."""
 
 import dataclasses
-import json
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from components.trajectory_gen import split_of, stats
+from trainers import manifest
 from trainers.rl import dt_model, dt_policy, dt_train, envs, export, trajectories
 
 SHAPE = dt_model.DTShape(obs_dim=4, n_actions=2, context=5, max_timestep=500)
@@ -149,8 +149,8 @@ def test_saved_policy_matches_the_model_and_plays(tmp_path):
     model = dt_model.build(SHAPE, dim=16, layers=1, heads=2, dropout=0.0)
     params = dt_policy.DTParams(context=SHAPE.context, target_return=200.0)
     dt_policy.save(model, str(tmp_path / "dt"), SHAPE, params)
-    manifest = json.loads((tmp_path / "dt" / "assets.extra" / "kfx.json").read_text())
-    assert manifest["kind"] == dt_policy.KIND and list(manifest["features"])[-1] == "obs_3"
+    saved = manifest.read(str(tmp_path / "dt"))
+    assert saved.kind == manifest.EPISODIC_POLICY and list(saved.features)[-1] == "obs_3"
     policy = export.load_policy(str(tmp_path / "dt"))
     assert isinstance(policy, dt_policy.DTPolicy) and policy.target_return == 200.0
     batch = _inputs(3, np.random.default_rng(1))

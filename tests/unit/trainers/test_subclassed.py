@@ -45,16 +45,9 @@ def test_dense_block_he_init_batchnorm_and_dropout_in_training_only():
 def test_gradient_tape_loop_reduces_the_loss_on_a_tiny_batch():
     tf.keras.utils.set_random_seed(0)
     model = build(CTX, HParams(units=32, dropout=0.0))
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-2))
     data = _data()
-    history = loop.train(
-        model,
-        data.repeat(),
-        data,
-        tf.keras.optimizers.Adam(1e-2),
-        epochs=8,
-        steps_per_epoch=4,
-        patience=100,
-    )
+    history = loop.train(model, data.repeat(), data, epochs=8, steps_per_epoch=4)
     assert len(history["loss"]) == 8
     assert history["loss"][-1] < 0.5 * history["loss"][0]
     assert history["accuracy"][-1] > history["accuracy"][0]
@@ -64,6 +57,7 @@ def test_gradient_tape_loop_reduces_the_loss_on_a_tiny_batch():
 def test_loop_stops_early_and_keeps_the_best_weights():
     tf.keras.utils.set_random_seed(0)
     model = build(CTX, HParams(units=16))
+    model.compile(optimizer=tf.keras.optimizers.Adam(3e-2))
     train, val = _data(seed=0), _data(seed=1)  # unrelated labels: val_loss soon rises
 
     class Snapshots(tf.keras.callbacks.Callback):
@@ -73,15 +67,9 @@ def test_loop_stops_early_and_keeps_the_best_weights():
             self.weights.append(self.model.get_weights())
 
     snapshots = Snapshots()
+    stopping = tf.keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
     history = loop.train(
-        model,
-        train.repeat(),
-        val,
-        tf.keras.optimizers.Adam(3e-2),
-        epochs=40,
-        steps_per_epoch=5,
-        patience=2,
-        hooks=[snapshots],
+        model, train.repeat(), val, epochs=40, steps_per_epoch=5, callbacks=[snapshots, stopping]
     )
     ran = len(history["val_loss"])
     best = int(np.argmin(history["val_loss"]))
@@ -95,18 +83,10 @@ def test_tensorboard_hook_writes_train_and_validation_scalars(tmp_path):
 
     tf.keras.utils.set_random_seed(0)
     model = build(CTX, HParams(units=8))
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-2))
     data = _data()
-    hook = loop.TensorBoardScalars(str(tmp_path))
-    loop.train(
-        model,
-        data.repeat(),
-        data,
-        tf.keras.optimizers.Adam(1e-2),
-        epochs=3,
-        steps_per_epoch=2,
-        patience=100,
-        hooks=[hook],
-    )
+    hook = tf.keras.callbacks.TensorBoard(str(tmp_path), update_freq="epoch", profile_batch=0)
+    loop.train(model, data.repeat(), data, epochs=3, steps_per_epoch=2, callbacks=[hook])
     for side in ("train", "validation"):
         events = event_accumulator.EventAccumulator(str(tmp_path / side))
         events.Reload()
@@ -144,3 +124,18 @@ def test_search_space_names_hyper_parameters():
 
     tuned = hparams.override(HParams(), search_space(kt.HyperParameters()))
     assert tuned.units == 64 and tuned.layers == 1
+
+
+def test_loop_steps_the_compiled_optimizer_with_loss_scaling_under_float16():
+    from trainers.common import keras_trainer, precision
+
+    tf.keras.utils.set_random_seed(0)
+    hp = HParams(units=16, dropout=0.0, learning_rate=1e-2)
+    with precision.policy("mixed_float16"):
+        model = keras_trainer.compile_model(build(CTX, hp), CTX, hp)
+    assert isinstance(model.optimizer, tf.keras.mixed_precision.LossScaleOptimizer)
+    assert model.blocks[0].compute_dtype == "float16" and model.head.compute_dtype == "float32"
+    data = _data()
+    history = loop.train(model, data.repeat(), data, epochs=4, steps_per_epoch=4)
+    assert all(np.isfinite(history["loss"])) and history["loss"][-1] < history["loss"][0]
+    assert int(model.optimizer.iterations) == 16

@@ -1,5 +1,7 @@
 """Transfer model builder: backbones, the frozen and fine-tune phases, the data subset."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -72,6 +74,21 @@ def test_fine_tune_phase_trains_everything_at_a_lower_rate(source_dir):
     assert float(model.optimizer.learning_rate) == pytest.approx(rate)
     conv = {v.name for v in backbone.get_layer("block0_conv0").trainable_variables}
     assert conv and conv <= _trainable(model)
+
+
+@pytest.mark.parametrize(("phase", "factor"), [(transfer.FROZEN, 1.0), (transfer.FINE_TUNE, 0.1)])
+def test_a_stepped_schedule_spans_each_phase_from_the_phase_rate(source_dir, phase, factor):
+    # Transfer used to refuse a stepped --set lr_schedule; each phase now compiles with it.
+    hp = dataclasses.replace(HP, lr_schedule="exponential", lr_decay_rate=0.5)
+    phase_ctx = dataclasses.replace(TARGET, train_steps=10)  # the phase's own steps
+    backbone = transfer.make_backbone(hp, (8, 8, 1), source_dir)
+    model = transfer.build(TARGET, hp, backbone)
+    rate = transfer.set_phase(model, backbone, phase, phase_ctx, hp)
+    assert rate == pytest.approx(hp.learning_rate * factor)
+    schedule = model.optimizer._learning_rate
+    assert isinstance(schedule, tf.keras.optimizers.schedules.ExponentialDecay)
+    assert float(schedule(0)) == pytest.approx(rate)
+    assert float(schedule(10)) == pytest.approx(rate * 0.5)  # decays over the phase
 
 
 def test_frozen_fit_leaves_backbone_weights_and_fine_tune_changes_them(source_dir):

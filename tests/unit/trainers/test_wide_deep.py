@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from trainers.common.features import InputFeatures
-from trainers.common.keras_trainer import Context, Head
+from trainers.common.keras_trainer import Context, HeadContext
 from trainers.wide_deep import model as wide_deep
 from trainers.wide_deep.features import AUX, MAIN
 
@@ -13,8 +13,8 @@ FEATURES = InputFeatures(
     numeric=("Weight_xf", "Weight_na", "Year_xf"), categorical={"Origin_xf": 4, "cross_xf": 7}
 )
 HEADS = (
-    Head(MAIN, "Miles_per_Gallon", "regression", 0, label_mean=23.0, label_std=8.0),
-    Head(AUX, "Miles_per_Gallon", "regression", 0, label_mean=23.0, label_std=8.0),
+    HeadContext(MAIN, "Miles_per_Gallon", "regression", 0, label_mean=23.0, label_std=8.0),
+    HeadContext(AUX, "Miles_per_Gallon", "regression", 0, label_mean=23.0, label_std=8.0),
 )
 CTX = Context(FEATURES, "regression", 0, 23.0, 8.0, heads=HEADS)
 
