@@ -4,7 +4,8 @@ Offline-RL models (a Decision Transformer) then train with the standard TFX Trai
 examples. Each episode plays with one exploration rate from `epsilons` (round-robin), so the
 data spans returns from expert to poor. Episodes go to the `train` or `eval` split by index
 (every `eval_every`-th episode is eval), one tf.Example per episode (see
-trainers/rl/trajectories.py for its features).
+trainers/rl/trajectories.py for its features). Artifacts are written through `tf.io.gfile`, so
+any filesystem TensorFlow knows works (local, gs://, ram://).
 """
 
 import json
@@ -46,6 +47,44 @@ def stats(trajectories) -> dict:
     }
 
 
+def write_episodes(played, examples, eval_every: int) -> dict[str, int]:
+    """Writes `played` into the `train` and `eval` splits of the `examples` artifact.
+
+    Args:
+        played: Trajectories in episode order (`split_of` assigns each by its index).
+        examples: The Examples artifact (its `uri` set); its `split_names` are set here.
+        eval_every: Every `eval_every`-th episode goes to `eval`.
+
+    Returns:
+        Episodes written per split.
+
+    """
+    import tensorflow as tf
+
+    from trainers.rl import trajectories
+
+    splits = {"train": [], "eval": []}
+    for i, trajectory in enumerate(played):
+        splits[split_of(i, eval_every)].append(trajectory)
+    examples.split_names = artifact_utils.encode_split_names(list(splits))
+    for name, chosen in splits.items():
+        folder = artifact_utils.get_split_uri([examples], name)
+        tf.io.gfile.makedirs(folder)
+        trajectories.write(chosen, os.path.join(folder, FILE_NAME))
+    return {name: len(chosen) for name, chosen in splits.items()}
+
+
+def write_stats(examples_uri: str, summary: dict) -> str:
+    """Writes `summary` as `STATS_FILE` in the artifact directory; returns the file's path."""
+    import tensorflow as tf
+
+    path = os.path.join(examples_uri, STATS_FILE)
+    tf.io.gfile.makedirs(examples_uri)
+    with tf.io.gfile.GFile(path, "w") as handle:
+        handle.write(json.dumps(summary, indent=2))
+    return path
+
+
 # The offline-RL pipeline calls this.
 @component
 def TrajectoryGen(  # noqa: N802 (TFX component names are classes)
@@ -65,17 +104,9 @@ def TrajectoryGen(  # noqa: N802 (TFX component names are classes)
     policy = export.load_policy(path_utils.serving_model_dir(model.uri))
     rates = [float(e) for e in epsilons.split(",")]
     played = trajectories.rollout(policy, env_id, episodes, seed, rates)
-    splits = {"train": [], "eval": []}
-    for i, trajectory in enumerate(played):
-        splits[split_of(i, eval_every)].append(trajectory)
-    examples.split_names = artifact_utils.encode_split_names(list(splits))
-    for name, chosen in splits.items():
-        folder = artifact_utils.get_split_uri([examples], name)
-        os.makedirs(folder, exist_ok=True)
-        trajectories.write(chosen, os.path.join(folder, FILE_NAME))
+    write_episodes(played, examples, eval_every)
     summary = dict(stats(played), env_id=env_id, policy=model.uri, epsilons=rates)
-    with open(os.path.join(examples.uri, STATS_FILE), "w") as handle:
-        json.dump(summary, handle, indent=2)
+    write_stats(examples.uri, summary)
     examples.set_int_custom_property("episodes", summary["episodes"])
     examples.set_int_custom_property("steps", summary["steps"])
     examples.set_float_custom_property("mean_return", summary["mean_return"])

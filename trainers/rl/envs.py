@@ -30,13 +30,14 @@ def make_env(env_id: str, seed: int) -> gym.Env:
     caller does (vector environments do it in their own `reset(seed=...)`).
 
     Raises:
-        ValueError: The action space is not `Discrete` (a Q-network needs one output per action).
+        ValueError: The action space is not `Discrete` (policy networks have one output per
+            action).
 
     """
     env = gym.make(env_id)
     if not isinstance(env.action_space, gym.spaces.Discrete):
         env.close()
-        raise ValueError(f"{env_id} has action space {env.action_space}; DQN needs Discrete")
+        raise ValueError(f"{env_id} has action space {env.action_space}; policies need Discrete")
     env.action_space.seed(seed)
     env.observation_space.seed(seed)
     return env

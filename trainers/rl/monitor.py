@@ -3,6 +3,7 @@
 `Evaluations` keeps the best weights seen by greedy evaluation on fixed seeds (like
 Stable-Baselines3's EvalCallback) and decides when training may stop; `EpisodeStats` logs the
 `charts/*` scalars of finished training episodes; `TrainResult` is what RLTrainer exports.
+`trainers.rl.loop` drives them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import tensorflow as tf
 from trainers.rl import envs as envs_lib
 
 MIN_STOP_EPISODES = 20  # an evaluation needs at least this many episodes to stop training
+# First seed of the final evaluation (PolicyEvaluator's default); training never evaluates on it.
+FINAL_EVAL_SEED = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +35,9 @@ class EvalParams:
     eval_episodes: int = 50
     """Episodes per evaluation; early stopping needs at least MIN_STOP_EPISODES."""
     eval_seed: int = 1_000
-    """Evaluation episode i is reset with seed `eval_seed + i` (fixed, so comparisons pair)."""
+    """Evaluation episode i is reset with seed `eval_seed + i` (fixed, so comparisons pair).
+    These seeds pick the kept weights, so they must stay disjoint from the final evaluation's
+    (PolicyEvaluator and the benchmark play seeds `FINAL_EVAL_SEED + i`)."""
     target_return: float = 475.0
     """Evaluation return that stops training early (CartPole-v1's 'solved' level)."""
     stop_margin_se: float = 2.0
@@ -45,7 +50,8 @@ class TrainResult:
     """What a trainer's `train` returns."""
 
     model: tf.keras.Model
-    """The Q-network with the weights of the best evaluation."""
+    """The policy network (observations [batch, obs_dim] → one output per action) with the
+    weights of the best evaluation."""
     env_id: str
     """Environment the network was trained on."""
     steps_to_target: int | None
@@ -60,6 +66,10 @@ class TrainResult:
     """Mean return of the best evaluation (the one whose weights `model` holds)."""
     best_step: int
     """Environment steps done at the best evaluation."""
+    outputs: str = "q_values"
+    """What `model` outputs per action, and the name of that output in the SavedModel:
+    'q_values', 'probabilities' or 'logits' (see `export.SCORES`); the greedy action is the
+    argmax of any of them."""
 
     @property
     def summary(self) -> dict:
@@ -98,7 +108,9 @@ class EpisodeStats:
 class Evaluations:
     """Periodic greedy evaluations: history, best weights and the early-stopping decision.
 
-    `params` is a trainer's hyper-parameters, an `EvalParams`.
+    `params` is a trainer's hyper-parameters, an `EvalParams`. Every evaluation plays the same
+    episodes, seeds `eval_seed + i`: disjoint from the final evaluation's (`FINAL_EVAL_SEED`
+    on), so choosing the best weights does not tune them to the episodes they are judged on.
     """
 
     def __init__(
@@ -143,7 +155,9 @@ class Evaluations:
         if lower >= p.target_return and len(returns) >= MIN_STOP_EPISODES:
             self.steps_to_target = step
 
-    def result(self, env_id: str, env_steps: int, wall_s: float) -> TrainResult:
+    def result(
+        self, env_id: str, env_steps: int, wall_s: float, outputs: str = "q_values"
+    ) -> TrainResult:
         """Restores the best weights into the model and packs the training record."""
         self.model.set_weights(self.best_weights)
         return TrainResult(
@@ -155,4 +169,5 @@ class Evaluations:
             env_steps=env_steps,
             best_return=self.best_return,
             best_step=self.best_step,
+            outputs=outputs,
         )

@@ -5,33 +5,25 @@ TD target `r + γ max_a Q(s', a)` computed by the same network (semi-gradient Q-
 Several environments stepped in lock-step give each update a few decorrelated transitions;
 with `num_envs=1` it is the textbook one-transition update. Without replay the network
 forgets and oscillates, so the trainer keeps the weights of the best periodic greedy
-evaluation (`monitor.Evaluations`) rather than the last ones.
+evaluation (`monitor.Evaluations`) rather than the last ones. `QLearningAgent` is what
+`loop.run` drives; it logs the same scalars as DQN.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import time
 
 import numpy as np
 import tensorflow as tf
 
-from trainers.rl import envs as envs_lib
-from trainers.rl.dqn import td_targets
-from trainers.rl.monitor import (
-    EpisodeStats,
-    EvalParams,
-    Evaluations,
-    TrainResult,
-    seed_everything,
-)
+from trainers.rl import loop
+from trainers.rl.losses import clipped_step, td_loss, td_targets
+from trainers.rl.monitor import TrainResult
 from trainers.rl.qnet import build_qnet
-from trainers.rl.schedules import linear_schedule
 
 
 @dataclasses.dataclass(frozen=True)
-class QLearningParams(EvalParams):
+class QLearningParams(loop.LoopParams):
     """Online Q-learning hyper-parameters (defaults measured on CartPole-v1, see BENCHMARKS)."""
 
     total_timesteps: int = 100_000
@@ -43,8 +35,6 @@ class QLearningParams(EvalParams):
     """Adam's learning rate."""
     gamma: float = 0.99
     """Discount factor."""
-    start_e: float = 1.0
-    """Exploration probability ε at the start."""
     end_e: float = 0.05
     """Final ε, reached after `exploration_fraction * total_timesteps` steps."""
     exploration_fraction: float = 0.2
@@ -86,27 +76,52 @@ class OnlineLearner(tf.Module):
         return tf.argmax(self.qnet(observations), axis=1)
 
     def _update(self, obs, actions, next_obs, rewards, dones):
-        """One gradient step on the given transitions; returns the TD loss."""
+        """One gradient step on the given transitions; returns `td_loss` and mean `q_values`."""
         p = self.params
-        target = tf.stop_gradient(td_targets(rewards, dones, p.gamma, self.qnet(next_obs)))
+        target = td_targets(rewards, dones, p.gamma, self.qnet(next_obs))
         with tf.GradientTape() as tape:
             q = tf.gather(self.qnet(obs), actions, axis=1, batch_dims=1)
-            error = target - q
-            if p.huber:
-                abs_error = tf.abs(error)
-                loss = tf.reduce_mean(tf.where(abs_error < 1.0, 0.5 * error**2, abs_error - 0.5))
-            else:
-                loss = tf.reduce_mean(error**2)
-        variables = self.qnet.trainable_variables
-        grads = tape.gradient(loss, variables)
-        if p.max_grad_norm > 0:
-            grads, _ = tf.clip_by_global_norm(grads, p.max_grad_norm)
-        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return loss
+            loss = td_loss(q, target, p.huber)
+        clipped_step(tape, loss, self.qnet.trainable_variables, self.optimizer, p.max_grad_norm)
+        return {"td_loss": loss, "q_values": tf.reduce_mean(q)}
+
+
+class QLearningAgent:
+    """Online Q-learning as a `loop.Agent`: one update per lock-step, on that step's rows."""
+
+    def __init__(self, obs_shape, n_actions: int, params: QLearningParams, initial_weights=None):
+        """Builds the learner, warm-started from `initial_weights` if given."""
+        self.n_actions = n_actions
+        self.learner = OnlineLearner(int(np.prod(obs_shape)), n_actions, params)
+        if initial_weights is not None:
+            self.learner.qnet.set_weights(initial_weights)
+        self.model = self.learner.qnet
+
+    def greedy(self, observations) -> np.ndarray:
+        """The network's argmax actions."""
+        return self.learner.greedy(observations).numpy()
+
+    def act(self, observations, epsilon: float, rng) -> np.ndarray:
+        """ε-greedy actions (see `loop.epsilon_greedy`)."""
+        return loop.epsilon_greedy(self.greedy, observations, epsilon, self.n_actions, rng)
+
+    def observe(self, batch: loop.Transitions, step: int, rng) -> dict:
+        """One semi-gradient update on the transitions (bootstrapping through truncation)."""
+        del step, rng  # no schedule, no sampling: every step updates on what it saw
+        out = self.learner.update(
+            loop.flat(batch.observations),
+            batch.actions.astype(np.int64),
+            loop.flat(batch.next_observations),
+            batch.rewards.astype(np.float32),
+            batch.terminated.astype(np.float32),
+        )
+        return {name: value.numpy() for name, value in out.items()}
 
 
 def train(params: QLearningParams, log_dir: str | None = None, initial_weights=None) -> TrainResult:
     """Trains a Q-network online on `params.env_id`; the same params give the same result.
+
+    Losses and SPS are logged at every evaluation, as means over the steps since the last one.
 
     Args:
         params: Hyper-parameters.
@@ -117,53 +132,8 @@ def train(params: QLearningParams, log_dir: str | None = None, initial_weights=N
         The best network by greedy evaluation, with the training record.
 
     """
-    p = params
-    start = time.monotonic()
-    seed_everything(p.seed)
-    rng = np.random.default_rng(p.seed)
-    obs_shape, n_actions = envs_lib.env_spec(p.env_id)
-    learner = OnlineLearner(int(np.prod(obs_shape)), n_actions, p)
-    if initial_weights is not None:
-        learner.qnet.set_weights(initial_weights)
-    writer = tf.summary.create_file_writer(log_dir) if log_dir else tf.summary.create_noop_writer()
-    evals = Evaluations(p, learner.qnet, lambda obs: learner.greedy(obs).numpy())
-    episodes = EpisodeStats(p.num_envs)
-    step, next_eval, losses = 0, p.eval_every, []
-    vec_env = envs_lib.make_vec_env(p.env_id, p.num_envs, p.seed)
-    with writer.as_default(), contextlib.closing(vec_env) as envs:
-        obs, _ = envs.reset(seed=p.seed)
-        while step < p.total_timesteps and not evals.reached:
-            epsilon = linear_schedule(
-                p.start_e, p.end_e, p.exploration_fraction * p.total_timesteps, step
-            )
-            flat = np.asarray(obs, np.float32).reshape(p.num_envs, -1)
-            greedy = learner.greedy(flat).numpy()
-            explore = rng.random(p.num_envs) < epsilon
-            actions = np.where(explore, rng.integers(0, n_actions, p.num_envs), greedy)
-            next_obs, rewards, terminated, truncated, infos = envs.step(actions)
-            ended = np.flatnonzero(terminated | truncated)
-            real_next = np.asarray(next_obs, np.float32).reshape(p.num_envs, -1).copy()
-            for i in ended:  # same-step autoreset: bootstrap from the true final observation
-                real_next[i] = np.asarray(infos["final_obs"][i], np.float32).reshape(-1)
-            losses.append(
-                learner.update(
-                    flat,
-                    actions.astype(np.int64),
-                    real_next,
-                    rewards.astype(np.float32),
-                    terminated.astype(np.float32),
-                )
-            )
-            obs = next_obs
-            step += p.num_envs
-            episodes.update(rewards, ended, epsilon, step)
-            if step >= next_eval:
-                next_eval += p.eval_every
-                tf.summary.scalar("losses/td_loss", float(np.mean(losses)), step=step)
-                tf.summary.scalar("charts/SPS", step / (time.monotonic() - start), step=step)
-                losses = []
-                evals.run(step)
-        if not evals.history or evals.history[-1][0] != step:
-            evals.run(step)
-    writer.close()
-    return evals.result(p.env_id, step, time.monotonic() - start)
+
+    def make_agent(obs_shape, n_actions):
+        return QLearningAgent(obs_shape, n_actions, params, initial_weights)
+
+    return loop.run(params, make_agent, log_dir, log_every=params.eval_every)

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from trainers.rl import dqn, envs, export, qnet, replay
+from trainers.cartpole_dqn import model as cartpole_dqn
+from trainers.contract import TrainerConfig
+from trainers.rl import dqn, envs, export, losses, qnet, replay
 from trainers.rl.schedules import linear_schedule
 
 OBS = (4,)
@@ -94,6 +96,25 @@ def test_double_dqn_targets_by_hand():
     np.testing.assert_allclose(double, [1 + 0.5 * 1, 1.0, 0.5 * -2])
 
 
+def test_td_loss_huber_and_squared_by_hand():
+    q, target = tf.constant([0.0, 0.0, 0.0]), tf.Variable([0.5, 2.0, -3.0])
+    with tf.GradientTape(persistent=True) as tape:
+        huber = losses.td_loss(q, target, huber=True)
+        squared = losses.td_loss(q, target, huber=False)
+    assert float(huber) == pytest.approx((0.125 + 1.5 + 2.5) / 3)
+    assert float(squared) == pytest.approx((0.25 + 4 + 9) / 3)
+    assert tape.gradient(squared, target) is None  # targets are constants
+
+
+@pytest.mark.parametrize(("max_norm", "step"), [(1.0, [0.6, 0.8]), (0.0, [3.0, 4.0])])
+def test_clipped_step_clips_the_global_norm(max_norm, step):
+    variable = tf.Variable([1.0, 1.0])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(variable * [3.0, 4.0])  # gradient [3, 4], norm 5
+    losses.clipped_step(tape, loss, [variable], tf.keras.optimizers.SGD(1.0), max_norm)
+    np.testing.assert_allclose(variable.numpy(), 1.0 - np.array(step), rtol=1e-6)
+
+
 def _angle_policy(obs):
     return (obs[:, 2] + obs[:, 3] > 0).astype(np.int64)  # push towards where the pole falls
 
@@ -179,3 +200,24 @@ def test_dqn_improves_on_a_tiny_budget():
     result = dqn.train(params)
     after = envs.evaluate(greedy(result.model), params.env_id, 20, 10_000).mean()
     assert after >= 2 * before and after > 50, (before, after, result.history)
+
+
+SMALL = {
+    "num_envs": 2, "hidden": "16", "learning_starts": 100, "train_frequency": 100,
+    "gradient_steps": 5, "eval_every": 200, "eval_episodes": 3,
+}  # fmt: skip
+
+
+def test_train_policy_reads_the_trainer_config(tmp_path):
+    assert TrainerConfig().params(cartpole_dqn.HParams()) == dqn.DQNParams()  # None: defaults
+    config = TrainerConfig(env_id="CartPole-v1", train_steps=400, hparams=SMALL)
+    result = cartpole_dqn.train_policy(config, str(tmp_path / "tb"), None)
+    assert result.env_steps == 400 and result.env_id == "CartPole-v1"
+    assert result.outputs == "q_values" and result.model.layers[1].units == 16
+    set_budget = TrainerConfig(train_steps=400, hparams={**SMALL, "total_timesteps": 200})
+    assert cartpole_dqn.train_policy(set_budget, None, None).env_steps == 200  # --set wins
+    export.save_policy(result.model, str(tmp_path / "base"))
+    no_updates = TrainerConfig(train_steps=200, hparams={**SMALL, "learning_starts": 10_000})
+    warm = cartpole_dqn.train_policy(no_updates, None, str(tmp_path / "base"))
+    for a, b in zip(warm.model.get_weights(), result.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # warm-started, then never updated
