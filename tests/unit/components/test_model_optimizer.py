@@ -1,254 +1,188 @@
-"""ModelOptimizer's helpers on a tiny Keras model with named inputs and a custom layer.
+"""The ModelOptimizer component: a thin TFX wrapper over trainers.common.optimization.
 
-The data is written as gzipped TFRecords of transformed tf.Examples, as Transform writes them;
-the model looks like the course's tabular MLP (named inputs → FeatureVector → Dense).
+The library itself is tested in tests/unit/trainers/test_optimization.py; here, that it needs no
+TFX, and that the decorated function (TFX's `test_call`) resolves artifacts, honours the
+blessing and records the report as the custom properties pipelines/metadata.py reads.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from tfx.types import artifact_utils, standard_artifacts
 
 from components import model_optimizer as mo
+from pipelines import metadata
 from trainers.common.layers import FeatureVector
+from trainers.common.optimization import job, params
 
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+LIBRARY = ROOT / "trainers" / "common" / "optimization"
 LABEL = "label_xf"
-NUMERIC = ("a_xf", "b_xf")
-CATEGORICAL = {"c_xf": 3}
-INPUTS = (*NUMERIC, *CATEGORICAL)
 SPEC = {
     "a_xf": tf.io.FixedLenFeature([], tf.float32),
-    "b_xf": tf.io.FixedLenFeature([], tf.float32),
     "c_xf": tf.io.FixedLenFeature([], tf.int64),
     LABEL: tf.io.FixedLenFeature([], tf.int64),
 }
 
 
-def _rows(n: int, seed: int) -> list[dict]:
-    """Three classes by the sign pattern of a and b; c is noise."""
+def _imported(path: pathlib.Path) -> set[str]:
+    """Every module `path` imports, at the top or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_library_imports_nothing_from_tfx():
+    modules = sorted(LIBRARY.glob("*.py"))
+    assert {p.stem for p in modules} >= {"data", "scoring", "pruning", "conversion", "job"}
+    for path in modules:
+        tfx = [m for m in _imported(path) if m == "tfx" or m.startswith("tfx.")]
+        assert not tfx, f"{path.name} imports {tfx}"
+    # Nor does anything it imports pull TFX in.
+    names = ", ".join(f"trainers.common.optimization.{p.stem}" for p in modules)
+    code = f"import sys, {names}; print([m for m in sys.modules if m.split('.')[0] == 'tfx'])"
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_component_module_re_exports_the_library_names_it_used_to_define():
+    assert mo.OptimizeParams is params.OptimizeParams
+    assert (mo.TFLITE_FILE, mo.INT8_FILE, mo.REPORT_FILE) == (
+        job.TFLITE_FILE,
+        job.INT8_FILE,
+        job.REPORT_FILE,
+    )
+
+
+def test_record_writes_the_flat_report_as_typed_custom_properties():
+    artifact = standard_artifacts.Model()
+    report = {
+        "metric": "rmse",
+        "eval_examples": 10,
+        "float_weights_bytes": 400,
+        "variants": {"int8": {"bytes": 100, "value": 0.5, "float_ops": ""}},
+    }
+    mo.record(artifact, report)
+    assert artifact.get_int_custom_property("optimized") == 1
+    assert artifact.get_string_custom_property("variants") == "int8"
+    assert artifact.get_int_custom_property("int8_bytes") == 100
+    assert artifact.get_float_custom_property("int8_rmse") == 0.5
+    assert metadata._optimizer_record(artifact.mlmd_artifact) == {
+        "metric": "rmse",
+        "float_weights_bytes": 400,
+        "int8": {"bytes": 100, "float_ops": "", "rmse": 0.5},
+    }
+
+
+def _artifact(kind, uri, **custom):
+    artifact = kind()
+    artifact.uri = str(uri)
+    for key, value in custom.items():
+        artifact.set_int_custom_property(key, value)
+    return artifact
+
+
+def test_a_model_the_evaluator_did_not_bless_is_not_optimised(tmp_path):
+    out = _artifact(standard_artifacts.Model, tmp_path / "out")
+    mo.ModelOptimizer.test_call(
+        model=_artifact(standard_artifacts.Model, tmp_path / "missing"),
+        examples=_artifact(standard_artifacts.Examples, tmp_path / "missing"),
+        transform_graph=_artifact(standard_artifacts.TransformGraph, tmp_path / "missing"),
+        optimized_model=out,
+        label_key=LABEL,
+        problem="classification",
+        blessing=_artifact(standard_artifacts.ModelBlessing, tmp_path / "b", blessed=0),
+    )
+    assert out.get_int_custom_property("optimized") == 0
+    assert not (tmp_path / "out").exists()
+
+
+def _write_split(folder: pathlib.Path, n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    a, b = rng.normal(size=n), rng.normal(size=n)
-    label = np.where(a > 0.3, 2, np.where(b > 0, 1, 0))
-    c = rng.integers(0, 3, n)
-    return [{"a_xf": a[i], "b_xf": b[i], "c_xf": int(c[i]), LABEL: int(label[i])} for i in range(n)]
-
-
-def _write(path, rows) -> str:
-    with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
-        for row in rows:
+    folder.mkdir(parents=True)
+    with tf.io.TFRecordWriter(str(folder / "data.gz"), options="GZIP") as writer:
+        for a, c in zip(rng.normal(size=n), rng.integers(0, 3, n), strict=True):
             feature = {
-                k: tf.train.Feature(int64_list=tf.train.Int64List(value=[v]))
-                if isinstance(v, int)
-                else tf.train.Feature(float_list=tf.train.FloatList(value=[v]))
-                for k, v in row.items()
+                "a_xf": tf.train.Feature(float_list=tf.train.FloatList(value=[a])),
+                "c_xf": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(c)])),
+                LABEL: tf.train.Feature(int64_list=tf.train.Int64List(value=[int(a > 0)])),
             }
             example = tf.train.Example(features=tf.train.Features(feature=feature))
             writer.write(example.SerializeToString())
-    return str(path)
 
 
-def _model() -> tf.keras.Model:
-    inputs = {k: tf.keras.Input(shape=(), name=k) for k in NUMERIC} | {
-        k: tf.keras.Input(shape=(), name=k, dtype=tf.int64) for k in CATEGORICAL
+@pytest.fixture
+def artifacts(tmp_path):
+    """Trainer, Transform outputs as TFX lays them out: a tiny model and 64-row splits."""
+    import tensorflow_transform as tft
+    from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
+
+    examples = _artifact(standard_artifacts.Examples, tmp_path / "examples")
+    examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
+    _write_split(tmp_path / "examples" / "Split-train", 64, seed=1)
+    _write_split(tmp_path / "examples" / "Split-eval", 64, seed=2)
+    graph = _artifact(standard_artifacts.TransformGraph, tmp_path / "transform")
+    schema = schema_utils.schema_from_feature_spec(SPEC)
+    metadata_io.write_metadata(
+        dataset_metadata.DatasetMetadata(schema),
+        str(tmp_path / "transform" / tft.TFTransformOutput.TRANSFORMED_METADATA_DIR),
+    )
+    inputs = {
+        "a_xf": tf.keras.Input(shape=(), name="a_xf"),
+        "c_xf": tf.keras.Input(shape=(), name="c_xf", dtype=tf.int64),
     }
-    hidden = tf.keras.Sequential(
-        [
-            tf.keras.layers.Dense(32, activation="relu"),
-            tf.keras.layers.Dense(3, activation="softmax", name="output"),
-        ],
-        name="blocks",
+    features = FeatureVector(["a_xf"], {"c_xf": 3})(inputs)
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(2, activation="softmax")(features))
+    model.save(str(tmp_path / "model" / "Format-Serving"))
+    trained = _artifact(standard_artifacts.Model, tmp_path / "model")
+    return trained, examples, graph
+
+
+def test_the_component_writes_the_optimised_model_and_records_its_report(tmp_path, artifacts):
+    model, examples, graph = artifacts
+    out = _artifact(standard_artifacts.Model, tmp_path / "out")
+    mo.ModelOptimizer.test_call(
+        model=model,
+        examples=examples,
+        transform_graph=graph,
+        optimized_model=out,
+        label_key=LABEL,
+        problem="classification",
+        import_modules="trainers.common.layers",
+        params=json.dumps({"prune_steps": 4, "calibration_examples": 8}),
+        blessing=_artifact(standard_artifacts.ModelBlessing, tmp_path / "b", blessed=1),
     )
-    features = FeatureVector(NUMERIC, CATEGORICAL, name="features")
-    return tf.keras.Model(inputs, hidden(features(inputs)), name="tiny")
+    serving = tmp_path / "out" / "Format-Serving"
+    for name in ("saved_model.pb", "variables", job.TFLITE_FILE, job.INT8_FILE, job.REPORT_FILE):
+        assert (serving / name).exists(), name
+    report = json.loads((serving / job.REPORT_FILE).read_text())
+    assert report["params"]["prune_steps"] == 4 and report["eval_examples"] == 64
+    assert out.get_int_custom_property("optimized") == 1
+    assert out.get_string_custom_property("variants") == "saved_model,pruned,dynamic_range,int8"
+    assert out.get_string_custom_property("int8_float_ops") == "ONE_HOT"
+    record = metadata._optimizer_record(out.mlmd_artifact)
+    assert record["metric"] == "accuracy"
+    assert record["float_weights_bytes"] == report["float_weights_bytes"]
+    assert record["int8"]["accuracy"] == report["variants"]["int8"]["value"]
+    assert record["pruned"]["layers"] == 1
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("examples")
-    train = _write(folder / "train.gz", _rows(600, seed=1))
-    evaluation = _write(folder / "eval.gz", _rows(300, seed=2))
-    return train, evaluation
-
-
-@pytest.fixture(scope="module")
-def trained(data):
-    """A model trained to ~0.95+ on the synthetic classes."""
-    tf.keras.utils.set_random_seed(0)
-    train = mo.transformed_dataset(data[0], SPEC, LABEL, INPUTS, 32, shuffle_seed=0)
-    model = _model()
-    model.compile(optimizer=tf.keras.optimizers.Adam(0.02), loss=mo.loss_for("classification"))
-    model.fit(train, steps_per_epoch=300, epochs=1, verbose=0)
-    return model
-
-
-def _eval(data, batch=64):
-    return mo.transformed_dataset(data[1], SPEC, LABEL, INPUTS, batch)
-
-
-# ---- sizes and overrides ----------------------------------------------------------------------
-
-
-def test_weights_bytes_counts_every_float32_value():
-    model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3)])
-    assert mo.weights_bytes(model) == (4 * 3 + 3) * 4
-
-
-def test_zeros_compress_better_than_noise():
-    rng = np.random.default_rng(0)
-    noise = rng.normal(size=1000).astype(np.float32)
-    half_zero = noise.copy()
-    half_zero[::2] = 0.0
-    assert mo.gzip_bytes(half_zero.tobytes()) < mo.gzip_bytes(noise.tobytes())
-
-
-def test_dir_bytes_sums_nested_files(tmp_path):
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "a.bin").write_bytes(b"x" * 100)
-    (tmp_path / "sub" / "b.bin").write_bytes(b"y" * 23)
-    assert mo.dir_bytes(str(tmp_path)) == 123
-
-
-def test_split_overrides_routes_the_optimize_prefix():
-    trainer, optimizer = mo.split_overrides(
-        {"units": "8", "optimize.target_sparsity": "0.7", "optimize.prune_steps": "5"}
-    )
-    assert trainer == {"units": "8"}
-    assert optimizer == {"target_sparsity": "0.7", "prune_steps": "5"}
-
-
-def test_score_accuracy_and_rmse():
-    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
-    assert mo.score(probabilities, [0, 1, 1, 1], "classification") == 0.75
-    assert mo.score(np.array([[1.0], [3.0]]), [2.0, 3.0], "regression") == pytest.approx(
-        np.sqrt(0.5)
-    )
-
-
-def test_properties_flatten_variants_with_the_metric_name():
-    report = {
-        "metric": "accuracy",
-        "eval_examples": 10,
-        "float_weights_bytes": 400,
-        "variants": {"int8": {"bytes": 100, "value": 0.9, "file": "model_int8.tflite"}},
-    }
-    flat = mo.properties(report)
-    assert flat["int8_accuracy"] == 0.9
-    assert flat["int8_bytes"] == 100
-    assert flat["int8_file"] == "model_int8.tflite"
-    assert flat["float_weights_bytes"] == 400 and flat["metric"] == "accuracy"
-    assert flat["variants"] == "int8"
-
-
-# ---- data -------------------------------------------------------------------------------------
-
-
-def test_transformed_dataset_reads_inputs_by_name_and_flat_labels(data):
-    batches = list(_eval(data, batch=128))
-    assert [int(y.shape[0]) for _, y in batches] == [128, 128, 44]
-    inputs, labels = batches[0]
-    assert set(inputs) == set(INPUTS)  # the label and nothing else is dropped
-    assert inputs["c_xf"].dtype == tf.int64 and labels.shape.rank == 1
-
-
-def test_transformed_dataset_names_the_pattern_that_matched_nothing(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nothing-here"):
-        mo.transformed_dataset(str(tmp_path / "nothing-here*"), SPEC, LABEL, INPUTS, 8)
-
-
-def test_representative_dataset_yields_single_examples_by_input_name(data):
-    train = mo.transformed_dataset(data[0], SPEC, LABEL, INPUTS, 32, shuffle_seed=3)
-    samples = list(mo.representative_dataset(train, 700)())
-    assert len(samples) == 700  # more than the 600 rows: the shuffled data repeats
-    assert all(set(s) == set(INPUTS) and s["a_xf"].shape == (1,) for s in samples)
-    first = np.array([s["a_xf"][0] for s in samples[:20]])
-    in_file_order = np.array([r["a_xf"] for r in _rows(600, seed=1)[:20]], dtype=np.float32)
-    assert not np.allclose(first, in_file_order)  # calibration sees a shuffled sample
-
-
-# ---- pruning and TFLite -----------------------------------------------------------------------
-
-
-def test_keras_core_leaves_attached_layers_out(trained):
-    loaded = tf.keras.Model(trained.inputs, trained.outputs)
-    loaded.tft_layer = tf.keras.layers.Lambda(lambda x: x)  # as signatures.export attaches it
-    assert "lambda" in [layer.name for layer in loaded.layers]
-    assert [layer.name for layer in mo.keras_core(loaded).layers] == [
-        layer.name for layer in trained.layers
-    ]
-
-
-def test_tflite_models_score_close_to_the_keras_model(trained, data, tmp_path):
-    evaluation = _eval(data)
-    float_accuracy = mo.keras_score(trained, evaluation, "classification")
-    assert float_accuracy > 0.9
-    dynamic = mo.to_tflite(trained)
-    train = mo.transformed_dataset(data[0], SPEC, LABEL, INPUTS, 32, shuffle_seed=1)
-    int8 = mo.to_tflite(trained, mo.representative_dataset(train, 200))
-    # Everything runs in int8 but the one-hot encoding (its int8 kernel is wrong).
-    assert mo.float_ops(int8) == ["ONE_HOT"]
-    assert "FULLY_CONNECTED" in mo.float_ops(dynamic)  # dynamic range: float activations
-    dynamic_accuracy = mo.tflite_score(dynamic, evaluation, "classification", "blocks")
-    int8_accuracy = mo.tflite_score(int8, evaluation, "classification", "blocks")
-    assert abs(dynamic_accuracy - float_accuracy) <= 0.01
-    assert abs(int8_accuracy - float_accuracy) <= 0.02
-    # The int8 model really has int8 weights: its fully connected kernels are int8 tensors.
-    details = tf.lite.Interpreter(model_content=int8).get_tensor_details()
-    assert any(d["dtype"] == np.int8 for d in details)
-
-    serving = tmp_path / "serving"
-    serving.mkdir()
-    (serving / "saved_model.pb").write_bytes(b"pb")
-    dest = tmp_path / "out"
-    report = {"metric": "accuracy", "variants": {}}
-    mo.save(str(serving), str(dest), report, {mo.TFLITE_FILE: dynamic, mo.INT8_FILE: int8})
-    assert (dest / "saved_model.pb").read_bytes() == b"pb"
-    assert (dest / mo.INT8_FILE).read_bytes() == int8
-    assert json.loads((dest / mo.REPORT_FILE).read_text()) == report
-    reloaded = (dest / mo.TFLITE_FILE).read_bytes()
-    assert mo.tflite_score(reloaded, evaluation, "classification") == dynamic_accuracy
-
-
-def test_prune_reaches_the_target_sparsity_and_skips_custom_layers(trained, data):
-    model = tf.keras.models.clone_model(trained)
-    model.set_weights(trained.get_weights())
-    evaluation = _eval(data)
-    before = mo.keras_score(model, evaluation, "classification")
-    train = mo.transformed_dataset(data[0], SPEC, LABEL, INPUTS, 32, shuffle_seed=2)
-    params = mo.OptimizeParams(target_sparsity=0.6, prune_steps=60, learning_rate=3e-3)
-    stripped, layers = mo.prune(model, train, "classification", params)
-    assert layers == 2  # the two Dense layers inside the nested Sequential
-    assert mo.sparsity(stripped) == pytest.approx(0.6, abs=0.02)
-    assert isinstance(stripped.get_layer("features"), FeatureVector)  # not wrapped, kept
-    assert mo.weights_gzip_bytes(stripped) < mo.weights_gzip_bytes(trained)
-    assert mo.keras_score(stripped, evaluation, "classification") >= before - 0.05
-
-
-class _Subclassed(tf.keras.Model):
-    """A subclassed model on a dict of features, like trainers/subclassed."""
-
-    def __init__(self):
-        super().__init__(name="subclassed")
-        self.features = FeatureVector(NUMERIC, CATEGORICAL)
-        self.hidden = tf.keras.layers.Dense(32, activation="relu")
-        self.head = tf.keras.layers.Dense(3, activation="softmax")
-
-    def call(self, inputs):
-        return self.head(self.hidden(self.features(inputs)))
-
-
-def test_subclassed_models_are_quantised_with_named_inputs_but_not_pruned(data):
-    tf.keras.utils.set_random_seed(0)
-    model = _Subclassed()
-    model.compile(optimizer=tf.keras.optimizers.Adam(0.02), loss=mo.loss_for("classification"))
-    train = mo.transformed_dataset(data[0], SPEC, LABEL, INPUTS, 32, shuffle_seed=0)
-    model.fit(train, steps_per_epoch=200, epochs=1, verbose=0)
-    assert not mo.is_graph_model(model) and mo.keras_core(model) is model
-    evaluation = _eval(data)
-    float_accuracy = mo.keras_score(model, evaluation, "classification")
-    int8 = mo.to_tflite(model, mo.representative_dataset(train, 100))
-    signature = tf.lite.Interpreter(model_content=int8).get_signature_list()["serving_default"]
-    assert sorted(signature["inputs"]) == sorted(INPUTS)  # not one `args_0`
-    assert abs(mo.tflite_score(int8, evaluation, "classification") - float_accuracy) <= 0.02
+def test_a_model_artifact_without_a_saved_model_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Format-Serving"):
+        mo.serving_dir(_artifact(standard_artifacts.Model, tmp_path / "empty"))
