@@ -18,6 +18,7 @@ from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArti
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, TransformGraph
 
+from components import artifacts
 from trainers.common.optimization import job
 from trainers.common.optimization.data import transformed_dataset
 from trainers.common.optimization.job import INT8_FILE, REPORT_FILE, TFLITE_FILE
@@ -56,13 +57,7 @@ def serving_dir(model) -> str:
 def record(artifact, report) -> None:
     """Sets the report's flat values (`job.properties`) as custom properties of `artifact`."""
     artifact.set_int_custom_property("optimized", 1)
-    for key, value in job.properties(report).items():
-        if isinstance(value, str):
-            artifact.set_string_custom_property(key, value)
-        elif isinstance(value, int):
-            artifact.set_int_custom_property(key, value)
-        else:
-            artifact.set_float_custom_property(key, float(value))
+    artifacts.set_properties(artifact, job.properties(report))
 
 
 # The supervised pipeline calls this after the Evaluator (`kfx run TASK --optimize`).

@@ -10,8 +10,6 @@ through `tf.io.gfile`, so any filesystem TensorFlow knows works (local, gs://, r
 """
 
 import importlib
-import json
-import os
 from collections.abc import Mapping
 
 from tfx.dsl.component.experimental.annotations import (
@@ -21,6 +19,8 @@ from tfx.dsl.component.experimental.annotations import (
 )
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types.standard_artifacts import Model, ModelRun
+
+from components import artifacts
 
 SUMMARY_FILE = "summary.json"
 PROPERTIES = ("env_steps", "steps_to_target", "wall_s")  # summary numbers the Model carries
@@ -47,7 +47,6 @@ def train_and_export(
 
     """
     import numpy as np
-    import tensorflow as tf
     from tfx.utils import path_utils
 
     from trainers import manifest
@@ -65,9 +64,7 @@ def train_and_export(
     policy = export.policy_manifest(result.env_id, obs_dim, n_actions, result.outputs)
     manifest.write(serving_dir, policy)
     summary = dict(result.summary, warm_started_from=start)
-    tf.io.gfile.makedirs(model_run_uri)
-    with tf.io.gfile.GFile(os.path.join(model_run_uri, SUMMARY_FILE), "w") as handle:
-        handle.write(json.dumps(summary, indent=2))
+    artifacts.write_json(model_run_uri, SUMMARY_FILE, summary)
     return summary
 
 
@@ -83,6 +80,5 @@ def RLTrainer(  # noqa: N802 (TFX component names are classes)
     """Runs `train_and_export` (`config`: `TrainerConfig.to_json()`) on the artifacts' URIs."""
     base_uri = base_model.uri if base_model is not None else None
     summary = train_and_export(trainer_module, config, model.uri, model_run.uri, base_uri)
-    for key in PROPERTIES:
-        if summary.get(key) is not None:
-            model.set_float_custom_property(key, float(summary[key]))
+    found = {key: float(summary[key]) for key in PROPERTIES if summary.get(key) is not None}
+    artifacts.set_properties(model, found)

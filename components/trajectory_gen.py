@@ -8,7 +8,6 @@ trainers/rl/trajectories.py for its features). Artifacts are written through `tf
 any filesystem TensorFlow knows works (local, gs://, ram://).
 """
 
-import json
 import os
 
 import numpy as np
@@ -20,6 +19,8 @@ from tfx.dsl.component.experimental.annotations import (
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples, Model
+
+from components import artifacts
 
 STATS_FILE = "trajectory_stats.json"
 FILE_NAME = "trajectories.tfrecord.gz"
@@ -76,13 +77,7 @@ def write_episodes(played, examples, eval_every: int) -> dict[str, int]:
 
 def write_stats(examples_uri: str, summary: dict) -> str:
     """Writes `summary` as `STATS_FILE` in the artifact directory; returns the file's path."""
-    import tensorflow as tf
-
-    path = os.path.join(examples_uri, STATS_FILE)
-    tf.io.gfile.makedirs(examples_uri)
-    with tf.io.gfile.GFile(path, "w") as handle:
-        handle.write(json.dumps(summary, indent=2))
-    return path
+    return artifacts.write_json(examples_uri, STATS_FILE, summary)
 
 
 # The offline-RL pipeline calls this.
@@ -107,6 +102,11 @@ def TrajectoryGen(  # noqa: N802 (TFX component names are classes)
     write_episodes(played, examples, eval_every)
     summary = dict(stats(played), env_id=env_id, policy=model.uri, epsilons=rates)
     write_stats(examples.uri, summary)
-    examples.set_int_custom_property("episodes", summary["episodes"])
-    examples.set_int_custom_property("steps", summary["steps"])
-    examples.set_float_custom_property("mean_return", summary["mean_return"])
+    artifacts.set_properties(
+        examples,
+        {
+            "episodes": int(summary["episodes"]),
+            "steps": int(summary["steps"]),
+            "mean_return": float(summary["mean_return"]),
+        },
+    )

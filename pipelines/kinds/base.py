@@ -56,15 +56,20 @@ class Kind:
         Raises:
             TaskError: the first unsupported option.
         """
+        from pipelines import kinds
+
         wanted = {
-            "--tune": (opts.tune, self.supports_tuning),
-            "--optimize": (opts.optimize, self.supports_optimize),
-            "--warm-start": (opts.warm_start, self.supports_warm_start),
-            "--eval-episodes": (opts.eval_episodes is not None, self.supports_eval_episodes),
+            "--tune": (opts.tune, "supports_tuning"),
+            "--optimize": (opts.optimize, "supports_optimize"),
+            "--warm-start": (opts.warm_start, "supports_warm_start"),
+            "--eval-episodes": (opts.eval_episodes is not None, "supports_eval_episodes"),
         }
-        for flag, (asked, supported) in wanted.items():
-            if asked and not supported:
-                raise TaskError(f"{flag} does not apply to {spec.name!r} ({self.name} task)")
+        for flag, (asked, support) in wanted.items():
+            if asked and not getattr(self, support):
+                able = [k.name for k in kinds.registry().values() if getattr(k, support)]
+                raise TaskError(
+                    f"{flag} applies to {' and '.join(able)} tasks; {spec.name!r} is {self.name}"
+                )
         if opts.tune and not hasattr(importlib.import_module(spec.model_module), "tuner_fn"):
             raise TaskError(
                 f"--tune: {spec.name} has no search space ({spec.model_module} has no tuner_fn)"

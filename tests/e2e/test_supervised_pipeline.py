@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -175,7 +176,7 @@ def test_tfrecord_input_uses_import_example_gen(tmp_path):
         for example in predict.to_examples(rows, types, "penguin rows"):
             writer.write(example)
 
-    spec = tasks.get("penguin", home)
+    spec = dataclasses.replace(tasks.get("penguin", home), data_format="tfrecord")  # declared
     run_id = local.run(spec, home, RunOptions(input_dir=folder, train_steps=60))
 
     got = states(home.root, "penguin", run_id)

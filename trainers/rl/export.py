@@ -129,3 +129,22 @@ def load_weights(path: str) -> list[np.ndarray]:
     if weights is None:
         weights = getattr(loaded, _LEGACY_WEIGHTS)
     return [variable.numpy() for variable in weights]
+
+
+def train_from_config(train, default, config, log_dir: str | None, base_model: str | None):
+    """What a value-based task's `train_policy` does: config → params → `train`.
+
+    Args:
+        train: `train(params, log_dir, initial_weights=...)`, e.g. `dqn.train`.
+        default: the trainer's default hyper-parameters (a dataclass).
+        config: the run's `TrainerConfig`: `hparams` over `default`, `env_id`, and
+            `train_steps` as the environment-step budget (None: the dataclass default).
+        log_dir: TensorBoard log directory (None: no logs).
+        base_model: a `save_policy` SavedModel to warm-start from, or None.
+
+    Returns:
+        `train`'s `TrainResult`.
+    """
+    params = config.params(default, env_id=config.env_id, total_timesteps=config.train_steps)
+    initial = load_weights(base_model) if base_model else None
+    return train(params, log_dir, initial_weights=initial)

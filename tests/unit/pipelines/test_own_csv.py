@@ -3,42 +3,12 @@ import pytest
 
 from pipelines import own_csv, spans, tasks
 from pipelines.errors import TaskError
-from pipelines.home import Home
-from pipelines.spans import feature_name
+from tests.unit.pipelines.csv_files import newest_span, strings_csv, write_csv
 from trainers.spec import USER_DATA
 
 
-@pytest.fixture
-def home(tmp_path):
-    return Home(tmp_path / "home")
-
-
-def _csv(path, frame):
-    frame.to_csv(path, index=False)
-    return path
-
-
-def _strings(tmp_path, n=20, name="flowers.csv"):
-    labels = ["a"] * (n * 6 // 10) + ["b"] * (n - n * 6 // 10)
-    frame = pd.DataFrame({"x": range(n), "size class": ["s", "l"] * (n // 2), "kind": labels})
-    return _csv(tmp_path / name, frame)
-
-
-def _newest_span(home, name):
-    root = home.data_dir(name)
-    return root / f"span-{spans.spans(root)[-1]}" / "data.csv"
-
-
-@pytest.mark.parametrize(
-    ("column", "expected"),
-    [("size class", "size_class"), ("1x", "f_1x"), ("a-b", "a_b"), (" weight ", "weight")],
-)
-def test_feature_name(column, expected):
-    assert feature_name(column) == expected
-
-
 def test_register_string_label_is_classification(home, tmp_path):
-    spec = own_csv.register_csv(home, _strings(tmp_path), "kind")
+    spec = own_csv.register_csv(home, strings_csv(tmp_path), "kind")
     assert spec.name == "flowers"
     assert spec.problem == "classification"
     assert spec.metric == "accuracy"
@@ -47,21 +17,21 @@ def test_register_string_label_is_classification(home, tmp_path):
 
 
 def test_register_renames_columns_safely(home, tmp_path):
-    spec = own_csv.register_csv(home, _strings(tmp_path), "kind")
+    spec = own_csv.register_csv(home, strings_csv(tmp_path), "kind")
     assert spec.data == USER_DATA
-    staged = pd.read_csv(_newest_span(home, spec.name))
+    staged = pd.read_csv(newest_span(home, spec.name))
     assert list(staged.columns) == ["x", "size_class", "kind"]
 
 
 def test_register_label_with_space_uses_safe_name(home, tmp_path):
-    spec = own_csv.register_csv(home, _strings(tmp_path), "size class")
+    spec = own_csv.register_csv(home, strings_csv(tmp_path), "size class")
     assert spec.label == "size_class"
     assert spec.threshold == pytest.approx(0.51)
 
 
 def test_register_few_int_values_is_classification(home, tmp_path):
     frame = pd.DataFrame({"x": range(30), "grade": [1, 2, 3] * 10})
-    spec = own_csv.register_csv(home, _csv(tmp_path / "g.csv", frame), "grade")
+    spec = own_csv.register_csv(home, write_csv(tmp_path / "g.csv", frame), "grade")
     assert spec.problem == "classification"
     assert spec.threshold == pytest.approx(1 / 3 + 0.01, abs=1e-4)
 
@@ -69,7 +39,7 @@ def test_register_few_int_values_is_classification(home, tmp_path):
 def test_register_float_label_is_regression(home, tmp_path):
     values = [0.5 * i + 0.25 for i in range(30)]
     frame = pd.DataFrame({"x": range(30), "price": values})
-    spec = own_csv.register_csv(home, _csv(tmp_path / "p.csv", frame), "price")
+    spec = own_csv.register_csv(home, write_csv(tmp_path / "p.csv", frame), "price")
     assert spec.problem == "regression"
     assert spec.metric == "rmse"
     assert spec.threshold == pytest.approx(pd.Series(values).std(ddof=0), rel=1e-5)
@@ -78,24 +48,24 @@ def test_register_float_label_is_regression(home, tmp_path):
 
 def test_register_many_int_values_is_regression(home, tmp_path):
     frame = pd.DataFrame({"x": range(40), "count": range(100, 140)})
-    spec = own_csv.register_csv(home, _csv(tmp_path / "c.csv", frame), "count")
+    spec = own_csv.register_csv(home, write_csv(tmp_path / "c.csv", frame), "count")
     assert spec.problem == "regression"
 
 
 def test_register_bool_label_is_classification(home, tmp_path):
     frame = pd.DataFrame({"x": range(20), "churn": [True, False, True, True] * 5})
-    spec = own_csv.register_csv(home, _csv(tmp_path / "b.csv", frame), "churn")
+    spec = own_csv.register_csv(home, write_csv(tmp_path / "b.csv", frame), "churn")
     assert spec.problem == "classification"
     assert spec.threshold == pytest.approx(0.76)
 
 
 def test_register_explicit_threshold(home, tmp_path):
-    spec = own_csv.register_csv(home, _strings(tmp_path), "kind", threshold=0.9)
+    spec = own_csv.register_csv(home, strings_csv(tmp_path), "kind", threshold=0.9)
     assert spec.threshold == 0.9
 
 
 def test_reregister_with_other_label_fails(home, tmp_path):
-    src = _strings(tmp_path)
+    src = strings_csv(tmp_path)
     own_csv.register_csv(home, src, "kind", name="fl")
     with pytest.raises(TaskError, match="already exists with label 'kind'"):
         own_csv.register_csv(home, src, "size class", name="fl")
@@ -103,19 +73,19 @@ def test_reregister_with_other_label_fails(home, tmp_path):
 
 
 def test_reregister_same_label_new_data(home, tmp_path):
-    first = own_csv.register_csv(home, _strings(tmp_path), "kind", name="fl")
+    first = own_csv.register_csv(home, strings_csv(tmp_path), "kind", name="fl")
     assert spans.spans(home.data_dir("fl")) == [1]
     second = own_csv.register_csv(
-        home, _strings(tmp_path, n=30, name="more.csv"), "kind", name="fl"
+        home, strings_csv(tmp_path, n=30, name="more.csv"), "kind", name="fl"
     )
     assert spans.spans(home.data_dir("fl")) == [1, 2]  # new data is the next span
-    assert len(pd.read_csv(_newest_span(home, "fl"))) == 30
+    assert len(pd.read_csv(newest_span(home, "fl"))) == 30
     assert tasks.get("fl", home) == second and first.label == second.label
 
 
 def test_register_builtin_name_rejected(home, tmp_path):
     with pytest.raises(TaskError, match="--name"):
-        own_csv.register_csv(home, _strings(tmp_path), "kind", name="penguin")
+        own_csv.register_csv(home, strings_csv(tmp_path), "kind", name="penguin")
 
 
 def test_register_missing_file(home, tmp_path):
@@ -134,7 +104,7 @@ def test_register_empty_file(home, tmp_path):
 
 def test_register_missing_label_lists_columns(home, tmp_path):
     with pytest.raises(TaskError) as err:
-        own_csv.register_csv(home, _strings(tmp_path), "species")
+        own_csv.register_csv(home, strings_csv(tmp_path), "species")
     message = str(err.value)
     assert "flowers.csv" in message
     assert "'species'" in message
@@ -144,7 +114,7 @@ def test_register_missing_label_lists_columns(home, tmp_path):
 def test_register_too_few_labelled_rows(home, tmp_path):
     frame = pd.DataFrame({"x": range(12), "kind": ["a", "b"] * 4 + [None] * 4})
     with pytest.raises(TaskError, match="at least 10 labelled rows") as err:
-        own_csv.register_csv(home, _csv(tmp_path / "few.csv", frame), "kind")
+        own_csv.register_csv(home, write_csv(tmp_path / "few.csv", frame), "kind")
     assert "few.csv" in str(err.value)
     assert "'kind'" in str(err.value)
     assert "found 8 rows" in str(err.value)
@@ -153,27 +123,27 @@ def test_register_too_few_labelled_rows(home, tmp_path):
 def test_register_single_class_rejected(home, tmp_path):
     frame = pd.DataFrame({"x": range(12), "kind": ["a"] * 12})
     with pytest.raises(TaskError, match="2 distinct values"):
-        own_csv.register_csv(home, _csv(tmp_path / "one.csv", frame), "kind")
+        own_csv.register_csv(home, write_csv(tmp_path / "one.csv", frame), "kind")
 
 
 def test_register_drops_unlabelled_rows(home, tmp_path):
     frame = pd.DataFrame({"x": range(14), "kind": ["a", "b"] * 6 + [None, None]})
-    spec = own_csv.register_csv(home, _csv(tmp_path / "gaps.csv", frame), "kind")
-    staged = pd.read_csv(_newest_span(home, spec.name))
+    spec = own_csv.register_csv(home, write_csv(tmp_path / "gaps.csv", frame), "kind")
+    staged = pd.read_csv(newest_span(home, spec.name))
     assert len(staged) == 12
     assert staged["kind"].notna().all()
     assert spec.notes["dropped_unlabelled_rows"] == 2
 
 
 def test_register_does_not_modify_source(home, tmp_path):
-    src = _strings(tmp_path)
+    src = strings_csv(tmp_path)
     before = src.read_bytes()
     own_csv.register_csv(home, src, "kind")
     assert src.read_bytes() == before
 
 
 def test_freeze_schema_makes_later_runs_import_it(home, tmp_path):
-    spec = own_csv.register_csv(home, _strings(tmp_path), "kind")
+    spec = own_csv.register_csv(home, strings_csv(tmp_path), "kind")
     assert spec.schema is None
     inferred = tmp_path / "schema.pbtxt"
     inferred.write_text('feature { name: "label" type: BYTES }\n')
@@ -184,5 +154,5 @@ def test_freeze_schema_makes_later_runs_import_it(home, tmp_path):
     assert frozen.schema_path.read_text() == inferred.read_text()
     assert tasks.get(spec.name, home).schema == frozen.schema
     # Registering new data for the task keeps validating against the frozen schema.
-    again = own_csv.register_csv(home, _strings(tmp_path, name="more.csv"), "kind", spec.name)
+    again = own_csv.register_csv(home, strings_csv(tmp_path, name="more.csv"), "kind", spec.name)
     assert again.schema == frozen.schema

@@ -3,36 +3,15 @@ import pytest
 
 from pipelines import own_csv, spans, tasks
 from pipelines.errors import TaskError
-from pipelines.home import Home
+from tests.unit.pipelines.csv_files import strings_csv
 from trainers.penguin import features as penguin_features
 
 
-@pytest.fixture
-def home(tmp_path):
-    return Home(tmp_path / "home")
-
-
-def _csv(path, frame):
-    frame.to_csv(path, index=False)
-    return path
-
-
-def _strings(tmp_path, n=20, name="flowers.csv"):
-    labels = ["a"] * (n * 6 // 10) + ["b"] * (n - n * 6 // 10)
-    frame = pd.DataFrame({"x": range(n), "size class": ["s", "l"] * (n // 2), "kind": labels})
-    return _csv(tmp_path / name, frame)
-
-
-def _newest_span(home, name):
-    root = home.data_dir(name)
-    return root / f"span-{spans.spans(root)[-1]}" / "data.csv"
-
-
 def test_identical_data_reuses_the_newest_span(home, tmp_path):
-    own_csv.register_csv(home, _strings(tmp_path, name="one.csv"), "kind", name="t")
-    own_csv.register_csv(home, _strings(tmp_path, name="two.csv"), "kind", name="t")
+    own_csv.register_csv(home, strings_csv(tmp_path, name="one.csv"), "kind", name="t")
+    own_csv.register_csv(home, strings_csv(tmp_path, name="two.csv"), "kind", name="t")
     assert spans.spans(home.data_dir("t")) == [1]  # same content: the cache can hit
-    own_csv.register_csv(home, _strings(tmp_path, n=30, name="three.csv"), "kind", name="t")
+    own_csv.register_csv(home, strings_csv(tmp_path, n=30, name="three.csv"), "kind", name="t")
     assert spans.spans(home.data_dir("t")) == [1, 2]
 
 
@@ -83,13 +62,13 @@ def test_stage_data_missing_file(home, tmp_path):
 
 
 def test_stage_data_for_csv_task_accepts_original_header(home, tmp_path):
-    src = _strings(tmp_path)
+    src = strings_csv(tmp_path)
     spec = own_csv.register_csv(home, src, "size class", name="fl")
     assert spans.stage_data(home, spec, src).is_dir()
 
 
 def test_input_dir_of_csv_task(home, tmp_path):
-    spec = own_csv.register_csv(home, _strings(tmp_path), "kind")
+    spec = own_csv.register_csv(home, strings_csv(tmp_path), "kind")
     folder = spans.input_dir(home, spec)
     assert folder == home.data_dir(spec.name) and spans.spans(folder) == [1]
     (folder / "span-1" / "data.csv").unlink()

@@ -1,32 +1,10 @@
 import json
 
-import pandas as pd
 import pytest
 
-from pipelines import own_csv, spans, tasks
+from pipelines import own_csv, tasks
 from pipelines.errors import TaskError
-from pipelines.home import Home
-
-
-@pytest.fixture
-def home(tmp_path):
-    return Home(tmp_path / "home")
-
-
-def _csv(path, frame):
-    frame.to_csv(path, index=False)
-    return path
-
-
-def _strings(tmp_path, n=20, name="flowers.csv"):
-    labels = ["a"] * (n * 6 // 10) + ["b"] * (n - n * 6 // 10)
-    frame = pd.DataFrame({"x": range(n), "size class": ["s", "l"] * (n // 2), "kind": labels})
-    return _csv(tmp_path / name, frame)
-
-
-def _newest_span(home, name):
-    root = home.data_dir(name)
-    return root / f"span-{spans.spans(root)[-1]}" / "data.csv"
+from tests.unit.pipelines.csv_files import strings_csv
 
 
 def test_get_penguin(home):
@@ -38,7 +16,7 @@ def test_get_penguin(home):
 
 
 def test_get_unknown_lists_known_tasks(home, tmp_path):
-    own_csv.register_csv(home, _strings(tmp_path), "kind", name="mine")
+    own_csv.register_csv(home, strings_csv(tmp_path), "kind", name="mine")
     with pytest.raises(TaskError, match="unknown task 'nope'") as err:
         tasks.get("nope", home)
     assert "penguin" in str(err.value)
@@ -46,7 +24,7 @@ def test_get_unknown_lists_known_tasks(home, tmp_path):
 
 
 def test_registered_task_persists(home, tmp_path):
-    spec = own_csv.register_csv(home, _strings(tmp_path), "kind", name="fl")
+    spec = own_csv.register_csv(home, strings_csv(tmp_path), "kind", name="fl")
     saved = json.loads((home.tasks_dir / "fl.json").read_text())
     assert saved["label"] == "kind"
     assert tasks.get("fl", home) == spec
@@ -100,7 +78,7 @@ def test_home_task_written_before_the_spec_fields_still_loads(home):
     assert spec.env_id == "Acrobot-v1" and spec.hparams == {"target_return": -100.0}
 
 
-def test_listing_tasks_does_not_load_tensorflow():
+def test_listing_tasks_does_not_load_tensorflow(tmp_path):
     import subprocess
     import sys
 
@@ -108,5 +86,5 @@ def test_listing_tasks_does_not_load_tensorflow():
         "import sys; from pipelines import cli; cli.main(['--home', sys.argv[1], 'tasks']); "
         "assert 'tensorflow' not in sys.modules, 'kfx tasks imported TensorFlow'"
     )
-    done = subprocess.run([sys.executable, "-c", code, "/tmp/kfx-tasks-home"], capture_output=True)
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True)
     assert done.returncode == 0, done.stderr.decode()[-500:]
