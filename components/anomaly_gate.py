@@ -3,11 +3,12 @@
 ExampleValidator records anomalies but never fails. The gate reads them and either passes the
 schema on (downstream components consume the gate's `validated_schema`, so Transform, Tuner
 and Trainer cannot start before the data passed) or fails the pipeline with a readable list.
+It fails closed: an anomalies artifact without a split's findings, or that cannot be read,
+stops the run as surely as an anomaly. Artifacts are read through `tf.io.gfile`.
 """
 
 import dataclasses
 import os
-import shutil
 
 from tfx.dsl.component.experimental.annotations import (
     InputArtifact,
@@ -40,17 +41,33 @@ class DataValidationError(RuntimeError):
 
 
 def read(uri: str, split_names: str) -> list[Anomaly]:
-    """Every anomaly recorded in an ExampleAnomalies artifact directory."""
+    """Every anomaly recorded in an ExampleAnomalies artifact directory.
+
+    Raises:
+        DataValidationError: the artifact lists no split, or a split's findings are missing or
+            unreadable (nothing proves the data is clean, so it is not let through).
+    """
+    import tensorflow as tf
+    from google.protobuf.message import DecodeError
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
+    splits = artifact_utils.decode_split_names(split_names or "[]")
+    if not splits:
+        raise DataValidationError(f"{uri}: the anomalies artifact names no split; fail closed")
     found = []
-    for split in artifact_utils.decode_split_names(split_names):
+    for split in splits:
         path = os.path.join(uri, f"Split-{split}", ANOMALIES_FILE)
-        if not os.path.exists(path):
-            continue
+        if not tf.io.gfile.exists(path):
+            raise DataValidationError(
+                f"{path}: ExampleValidator's findings for split {split!r} are missing; the "
+                "data is not let through unchecked (re-run with --no-cache)"
+            )
         anomalies = anomalies_pb2.Anomalies()
-        with open(path, "rb") as handle:
-            anomalies.ParseFromString(handle.read())
+        try:
+            with tf.io.gfile.GFile(path, "rb") as handle:
+                anomalies.ParseFromString(handle.read())
+        except (DecodeError, tf.errors.OpError) as err:
+            raise DataValidationError(f"{path}: unreadable findings ({err}); fail closed") from None
         for column, info in sorted(anomalies.anomaly_info.items()):
             short = "; ".join(r.short_description for r in info.reason) or info.short_description
             found.append(Anomaly(split, column, short, info.description))
@@ -78,10 +95,13 @@ def AnomalyGate(  # noqa: N802 (TFX component names are classes)
     schema_hint: Parameter[str] = "the schema",
 ) -> None:
     """Fails on any anomaly; otherwise republishes the schema the data was checked against."""
+    import tensorflow as tf
+
     found = read(anomalies.uri, anomalies.split_names)
     if found:
         raise DataValidationError(message(found, schema_hint))
-    os.makedirs(validated_schema.uri, exist_ok=True)
-    shutil.copy(
-        os.path.join(schema.uri, SCHEMA_FILE), os.path.join(validated_schema.uri, SCHEMA_FILE)
-    )
+    source = os.path.join(schema.uri, SCHEMA_FILE)
+    if not tf.io.gfile.exists(source):
+        raise DataValidationError(f"{source}: no schema to pass on; fail closed")
+    tf.io.gfile.makedirs(validated_schema.uri)
+    tf.io.gfile.copy(source, os.path.join(validated_schema.uri, SCHEMA_FILE), overwrite=True)

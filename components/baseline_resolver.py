@@ -1,4 +1,9 @@
-"""Baseline for the Evaluator: the latest model blessed *before* the candidate was trained.
+"""Which model a run compares with (or starts from): models the kfx gate blessed.
+
+Only blessings a gate wrote count (components/gate.py marks them): TFX's Evaluator also
+writes a ModelBlessing from its own thresholds, which knows nothing of the naive predictor.
+
+The baseline is the latest gated model blessed *before* the candidate was trained.
 
 TFX's LatestBlessedModelStrategy returns the newest blessed model. When Trainer is served from
 cache, that is the candidate itself, so a repeated run would re-evaluate and re-push the same
@@ -12,35 +17,61 @@ from __future__ import annotations
 from tfx.dsl.components.common import resolver
 from tfx.types import standard_artifacts
 
+from components.gate import GATED
+
 _BLESSED = "blessed"
 _MODEL_ID = "current_model_id"
+
+
+def _channels(input_dict) -> tuple[str | None, str | None]:
+    """The keys of the Model and the ModelBlessing channels of `input_dict`."""
+    models = blessings = None
+    for key, artifacts in input_dict.items():
+        if artifacts and isinstance(artifacts[0], standard_artifacts.Model):
+            models = key
+        elif artifacts and isinstance(artifacts[0], standard_artifacts.ModelBlessing):
+            blessings = key
+    return models, blessings
+
+
+def gate_blessed(blessings) -> dict[int, object]:
+    """{model id: its blessing} of the models a gate blessed."""
+    return {
+        b.get_int_custom_property(_MODEL_ID): b
+        for b in blessings
+        if b.get_int_custom_property(_BLESSED) == 1 and b.get_int_custom_property(GATED) == 1
+    }
+
+
+def _pick(input_dict, keep) -> dict:
+    """{model: [newest blessed model kept by `keep(model id, newest id)`], blessing: [its]}."""
+    models, blessings = _channels(input_dict)
+    result = {key: [] for key in input_dict}
+    if models is None or blessings is None:
+        return result
+    newest = max(a.id for a in input_dict[models])
+    blessed = gate_blessed(input_dict[blessings])
+    chosen = sorted(
+        (m for m in input_dict[models] if m.id in blessed and keep(m.id, newest)),
+        key=lambda m: m.id,
+    )
+    if chosen:
+        result[models] = [chosen[-1]]
+        result[blessings] = [blessed[chosen[-1].id]]
+    return result
 
 
 class BaselineModelStrategy(resolver.ResolverStrategy):
     """Resolves {model, model_blessing} to the baseline of the newest model (maybe empty)."""
 
     def resolve_artifacts(self, store, input_dict):
-        """Picks the baseline among all Models and ModelBlessings of the pipeline."""
-        models = blessings = None
-        for key, artifacts in input_dict.items():
-            if artifacts and isinstance(artifacts[0], standard_artifacts.Model):
-                models = key
-            elif artifacts and isinstance(artifacts[0], standard_artifacts.ModelBlessing):
-                blessings = key
-        result = {key: [] for key in input_dict}
-        if models is None or blessings is None:
-            return result
-        candidate = max(a.id for a in input_dict[models])
-        blessed = {
-            b.get_int_custom_property(_MODEL_ID): b
-            for b in input_dict[blessings]
-            if b.get_int_custom_property(_BLESSED) == 1
-        }
-        older = sorted(
-            (m for m in input_dict[models] if m.id < candidate and m.id in blessed),
-            key=lambda m: m.id,
-        )
-        if older:
-            result[models] = [older[-1]]
-            result[blessings] = [blessed[older[-1].id]]
-        return result
+        """The newest gate-blessed model older than the newest model (the candidate)."""
+        return _pick(input_dict, lambda model, newest: model < newest)
+
+
+class LatestGatedModelStrategy(resolver.ResolverStrategy):
+    """Resolves {model, model_blessing} to the newest gate-blessed model (warm start)."""
+
+    def resolve_artifacts(self, store, input_dict):
+        """The newest model a gate blessed (maybe empty)."""
+        return _pick(input_dict, lambda model, newest: True)

@@ -71,13 +71,14 @@ def ModelOptimizer(  # noqa: N802 (TFX component names are classes)
     problem: Parameter[str],
     import_modules: Parameter[str] = "",
     params: Parameter[str] = "{}",
+    score_split: Parameter[str] = "test",
     blessing: InputArtifact[ModelBlessing] = None,
 ) -> None:
     """Writes SavedModel + pruned/quantised TFLite models and their scores; skips if not blessed.
 
     Args:
         model: the Trainer's model (a tf_keras SavedModel from `signatures.export`).
-        examples: Transform's transformed examples (train and eval splits).
+        examples: Transform's transformed examples (train and `score_split`).
         transform_graph: Transform's output, for the transformed feature spec.
         optimized_model: the SavedModel, `model.tflite`, `model_int8.tflite`, and the report.
         label_key: transformed label key.
@@ -85,7 +86,8 @@ def ModelOptimizer(  # noqa: N802 (TFX component names are classes)
         import_modules: comma-separated modules to import first, so the Keras model's custom
             layers are registered (e.g. the task's trainer module).
         params: JSON of `OptimizeParams` overrides.
-        blessing: the Evaluator's verdict; a model it did not bless is not optimised.
+        score_split: the split every variant is scored on (the gate's test split).
+        blessing: the gate's verdict; a model it did not bless is not optimised.
     """
     import tensorflow_transform as tft
     from tfx.types import artifact_utils
@@ -106,7 +108,7 @@ def ModelOptimizer(  # noqa: N802 (TFX component names are classes)
 
     feature_spec = tft.TFTransformOutput(transform_graph.uri).transformed_feature_spec()
     report, blobs = job.optimize(
-        serving, split("train"), split("eval"), feature_spec, label_key, problem, settings
+        serving, split("train"), split(score_split), feature_spec, label_key, problem, settings
     )
     job.save(serving, path_utils.serving_model_dir(optimized_model.uri), report, blobs)
     record(optimized_model, report)

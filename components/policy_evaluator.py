@@ -1,13 +1,13 @@
-"""PolicyEvaluator: greedy episodes for the candidate and the baseline, and a ModelBlessing.
+"""PolicyEvaluator: the RL gate. Candidate, baseline and a random policy play the same episodes.
 
-Both policies play the same fixed-seed episodes, so the comparison is paired. The candidate is
-blessed when its mean return reaches the threshold and it is not worse than the baseline beyond
-noise: its mean paired difference may not fall below -2 standard errors. The blessing carries
-the same custom properties as TFX's Evaluator ('blessed', 'current_model_id', ...), so TFX's
-Pusher and the baseline resolvers treat it alike.
+All three play the same fixed-seed greedy episodes (seeds `seed + i`, disjoint from the seeds
+training evaluated on), so comparisons are paired. The candidate is blessed when its mean
+return clears the threshold, beats the random policy's by `margin`, and is not worse than the
+baseline's beyond noise (two standard errors of the paired difference); see components/gate.py.
+The blessing carries TFX's Evaluator properties ('blessed', 'current_model_id', ...) and the
+gate's record, so TFX's Pusher and the baseline strategies treat it alike.
 """
 
-import json
 import os
 
 import numpy as np
@@ -19,49 +19,68 @@ from tfx.dsl.component.experimental.annotations import (
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types.standard_artifacts import Model, ModelBlessing, ModelEvaluation
 
+from components import artifacts, gate
+
 RETURNS_FILE = "returns.json"
 NOISE_SE = 2.0  # "worse beyond noise": more than this many standard errors below the baseline
+METRIC = "mean_return"
 
 
-def verdict(candidate, baseline, threshold: float) -> tuple[bool, str]:
-    """Blessing decision from per-episode returns (baseline None when there is none)."""
-    candidate = np.asarray(candidate, dtype=float)
-    mean = float(candidate.mean())
-    if mean < threshold:
-        return False, f"mean return {mean:.1f} < threshold {threshold:g}"
-    if baseline is None:
-        return True, f"mean return {mean:.1f} >= {threshold:g}; no baseline"
-    diff = candidate - np.asarray(baseline, dtype=float)
-    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
-    if diff.mean() < -NOISE_SE * se:
-        return False, f"worse than the baseline by {-diff.mean():.1f} (> {NOISE_SE:g} SE {se:.1f})"
-    return True, f"mean return {mean:.1f}; vs baseline {diff.mean():+.1f} (SE {se:.1f})"
+def random_returns(env_id: str, episodes: int, seed: int) -> np.ndarray:
+    """Returns of a uniformly random policy on the evaluation episodes (the naive predictor)."""
+    from trainers.rl import envs
+
+    _, n_actions = envs.env_spec(env_id)
+    rng = np.random.default_rng(seed)
+
+    def act(observations):
+        return rng.integers(0, n_actions, size=len(observations))
+
+    return envs.evaluate(act, env_id, episodes, seed)
 
 
-# The RL pipeline calls this.
-@component
-def PolicyEvaluator(  # noqa: N802 (TFX component names are classes)
-    model: InputArtifact[Model],
-    evaluation: OutputArtifact[ModelEvaluation],
-    blessing: OutputArtifact[ModelBlessing],
-    env_id: Parameter[str],
-    threshold: Parameter[float],
-    episodes: Parameter[int] = 100,
-    seed: Parameter[int] = 10_000,
-    baseline_model: InputArtifact[Model] = None,
-) -> None:
-    """Evaluates candidate (and baseline) greedily and writes returns and the blessing."""
-    from tfx.utils import path_utils
+def decision(candidate, baseline, naive, threshold: float, margin: float) -> gate.Decision:
+    """The gate's decision from per-episode returns (`baseline` None when there is none)."""
+    check = gate.Check(
+        METRIC,
+        float(np.mean(candidate)),
+        True,
+        threshold,
+        naive=float(np.mean(naive)),
+        margin=margin,
+        baseline=None if baseline is None else float(np.mean(baseline)),
+        slack=0.0 if baseline is None else gate.paired_slack(candidate, baseline, NOISE_SE),
+    )
+    return gate.decide([check])
+
+
+def evaluate(
+    model_dir: str,
+    baseline_dir: str | None,
+    env_id: str,
+    threshold: float,
+    margin: float,
+    episodes: int,
+    seed: int,
+) -> tuple[gate.Decision, dict]:
+    """Plays the episodes; returns the decision and the report written to the evaluation.
+
+    Raises:
+        FileNotFoundError: a policy's SavedModel is missing (the gate fails closed).
+    """
+    import tensorflow as tf
 
     from trainers.rl import envs, export
 
-    def returns(artifact):
-        policy = export.load_policy(path_utils.serving_model_dir(artifact.uri))
-        return envs.evaluate(policy, env_id, episodes, seed).tolist()
+    def returns(folder):
+        if not tf.io.gfile.exists(os.path.join(folder, "saved_model.pb")):
+            raise FileNotFoundError(f"{folder}: no SavedModel; the gate cannot judge the policy")
+        return envs.evaluate(export.load_policy(folder), env_id, episodes, seed).tolist()
 
-    candidate = returns(model)
-    baseline = returns(baseline_model) if baseline_model is not None else None
-    blessed, reason = verdict(candidate, baseline, threshold)
+    candidate = returns(model_dir)
+    baseline = returns(baseline_dir) if baseline_dir is not None else None
+    naive = random_returns(env_id, episodes, seed).tolist()
+    verdict = decision(candidate, baseline, naive, threshold, margin)
     report = {
         "env_id": env_id,
         "episodes": episodes,
@@ -71,18 +90,41 @@ def PolicyEvaluator(  # noqa: N802 (TFX component names are classes)
         "std_return": float(np.std(candidate)),
         "returns": candidate,
         "baseline_returns": baseline,
-        "blessed": blessed,
-        "reason": reason,
+        "random_returns": naive,
+        "blessed": verdict.passed,
+        "reason": verdict.reason,
     }
-    os.makedirs(evaluation.uri, exist_ok=True)
-    with open(os.path.join(evaluation.uri, RETURNS_FILE), "w") as handle:
-        json.dump(report, handle, indent=2)
-    blessing.set_int_custom_property("blessed", int(blessed))
-    blessing.set_string_custom_property("current_model", model.uri)
-    blessing.set_int_custom_property("current_model_id", model.id)
+    return verdict, report
+
+
+# The RL and offline-RL pipelines call this.
+@component
+def PolicyEvaluator(  # noqa: N802 (TFX component names are classes)
+    model: InputArtifact[Model],
+    evaluation: OutputArtifact[ModelEvaluation],
+    blessing: OutputArtifact[ModelBlessing],
+    env_id: Parameter[str],
+    threshold: Parameter[float],
+    margin: Parameter[float] = 0.0,
+    episodes: Parameter[int] = 100,
+    seed: Parameter[int] = 10_000,
+    baseline_model: InputArtifact[Model] = None,
+) -> None:
+    """Evaluates candidate, baseline and a random policy; writes returns and the blessing."""
+    from tfx.utils import path_utils
+
+    baseline_dir = (
+        path_utils.serving_model_dir(baseline_model.uri) if baseline_model is not None else None
+    )
+    verdict, report = evaluate(
+        path_utils.serving_model_dir(model.uri),
+        baseline_dir,
+        env_id,
+        threshold,
+        margin,
+        episodes,
+        seed,
+    )
+    artifacts.write_json(evaluation.uri, RETURNS_FILE, report)
+    gate.record(blessing, verdict, model, baseline_model)
     blessing.set_float_custom_property("metric_value", report["mean_return"])
-    if baseline_model is not None:
-        blessing.set_string_custom_property("baseline_model", baseline_model.uri)
-        blessing.set_int_custom_property("baseline_model_id", baseline_model.id)
-    os.makedirs(blessing.uri, exist_ok=True)
-    open(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w").close()

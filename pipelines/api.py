@@ -53,6 +53,39 @@ class Settings:
     beam_args: tuple[str, ...] = ()
     """Extra Beam arguments, passed through."""
 
+    def to_args(self) -> list[str]:
+        """The `kfx run` flags that ask for these settings (defaults left out)."""
+        default = Settings()
+        flags: list[str] = []
+        for field, flag in _FLAGS.items():
+            value = getattr(self, field)
+            if value == getattr(default, field):
+                continue
+            if isinstance(value, bool):
+                flags.append(flag if value else "--no-cache")
+            else:
+                flags += [flag, str(value)]
+        for key, value in self.overrides.items():
+            flags += ["--set", f"{key}={value}"]
+        for arg in self.beam_args:
+            flags.append(f"--beam-arg={arg}")
+        return flags
+
+
+# Settings field → `kfx run` flag (overrides and beam_args are repeated flags).
+_FLAGS = {
+    "train_steps": "--train-steps",
+    "tune": "--tune",
+    "tuner": "--tuner",
+    "trials": "--trials",
+    "warm_start": "--warm-start",
+    "optimize": "--optimize",
+    "cache": "--no-cache",
+    "eval_episodes": "--eval-episodes",
+    "beam_runner": "--beam-runner",
+    "beam_workers": "--beam-workers",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Staged:
@@ -131,6 +164,8 @@ class RunResult:
             "metrics": {score.key: score.value for score in s.scores},
             "thresholds": {score.key: score.threshold for score in s.scores},
             "blessed": bool(s.blessed),
+            # The gate's decision: value, threshold, naive, margin, baseline, passed, reason.
+            "gate": s.gate,
             "pushed_model": s.pushed_model,
             "pushed_version": s.pushed_version,
             "span": s.span,
@@ -343,11 +378,36 @@ def _failed(home, staged: Staged, failure, started, timings, input_dir) -> RunRe
         ):
             split_names = artifact.properties["split_names"].string_value
             result.anomalies += anomaly_gate.read(artifact.uri, split_names)
-        # The next run falls back to the last good span.
+        # The span that was read, however it arrived, moves aside: the next run falls back
+        # to the last good span.
+        why = anomaly_gate.message(result.anomalies, str(spec.schema_path or "the schema"))
+        read = result.summary.span if result.summary else None
+        bad = {*staged.added, *([spans.span_dir(home, spec.name, read)] if read else [])}
         result.rejected = [
-            spans.quarantine(home, spec.name, span, failure.run_id) for span in staged.added
+            spans.quarantine(home, spec.name, span, failure.run_id, why)
+            for span in sorted(bad)
+            if span.is_dir()
         ]
     return result
+
+
+def scheduled_run(home: Home, spec: TaskSpec, settings: Settings) -> list[str]:
+    """The `kfx run` arguments a scheduled retraining runs, checked like a real run.
+
+    Retraining starts from the latest blessed model where the task can (`--warm-start`);
+    an option the task cannot take is refused now, not at 3 a.m.
+
+    Raises:
+        TaskError: an option the task's kind or trainer cannot take.
+    """
+    try:  # warm start where the kind and the task allow it
+        run_options(spec, dataclasses.replace(settings, warm_start=True), home.data_dir(spec.name))
+        settings = dataclasses.replace(settings, warm_start=True)
+    except TaskError:
+        if settings.warm_start:
+            raise
+    run_options(spec, settings, home.data_dir(spec.name))
+    return ["run", spec.name, *settings.to_args(), "--json"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""`kfx`: run the course's tasks as TFX pipelines. Thin: parse, call one function, print."""
+"""`kfx`: run the course's tasks as TFX pipelines. Thin: parse, call one function, print.
+
+Exit codes: 0 the command did its work (a run that was not blessed included), 1 a pipeline
+component failed, 2 bad arguments or input (one line on stderr says what to do), 3 the data
+failed validation.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,17 @@ import sys
 from pathlib import Path
 
 import pipelines  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from pipelines import console
+from pipelines import cli_inspect, console
+from pipelines.cli_parser import Parser
 from pipelines.errors import TaskError
-from pipelines.home import Home, HomeBusy
+from pipelines.home import Home, HomeBusy, HomeUnusable
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INVALID_DATA = 1, 2, 3
+WRITING = ("run", "schedule", "compile")  # commands that write into the home
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kfx", description=__doc__.split("\n")[0])
+    parser = Parser(prog="kfx", description=__doc__.split("\n")[0])
     parser.add_argument("--home", help="state directory (default: $KFX_HOME or ./kfx_home)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -56,10 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", metavar="FILE.csv", help="default: standard output")
     predict.set_defaults(func=cmd_predict)
 
-    runs = sub.add_parser("runs", help="past runs recorded in MLMD")
+    runs = sub.add_parser("runs", help="past runs recorded in MLMD, newest first")
     runs.add_argument("task", nargs="?", help="one task (default: all)")
-    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs.add_argument("--json", action="store_true", help="print JSON (oldest first)")
     runs.set_defaults(func=cmd_runs)
+    cli_inspect.add_commands(sub)
 
     cluster = _cluster_options()
     compile_ = sub.add_parser(
@@ -106,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _pipeline_options() -> argparse.ArgumentParser:
     """Options that shape the pipeline, shared by run, compile, submit and schedule."""
-    shaping = argparse.ArgumentParser(add_help=False)
+    shaping = Parser(add_help=False)
     shaping.add_argument("--train-steps", type=_positive, metavar="N")
     shaping.add_argument("--tune", action="store_true", help="search hyper-parameters first")
     shaping.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random")
@@ -150,7 +158,7 @@ def _pipeline_options() -> argparse.ArgumentParser:
 
 def _cluster_options() -> argparse.ArgumentParser:
     """Where a compiled pipeline runs: image, pipeline root and training placement."""
-    cluster = argparse.ArgumentParser(add_help=False)
+    cluster = Parser(add_help=False)
     cluster.add_argument(
         "--image", help="component image built from infra/Dockerfile (default: $KFX_IMAGE)"
     )
@@ -274,8 +282,11 @@ def cmd_schedule(args) -> int:
                 raise TaskError(f"no local schedule for {spec.name!r} in {home.root}")
             console.info(f"removed the local schedule of {spec.name}")
             return 0
-        line = schedule.entry(home, spec.name, args.every)
-        print(line if args.print else schedule.install(home, spec.name, args.every))
+        from pipelines import api
+
+        run_args = api.scheduled_run(home, spec, _settings(args))
+        line = schedule.entry(home, spec.name, args.every, run_args)
+        print(line if args.print else schedule.install(home, spec.name, args.every, run_args))
         return 0
     if not args.host:
         raise TaskError("--host URL of the KFP API (or --local for this machine)")
@@ -347,6 +358,8 @@ def cmd_predict(args) -> int:
 
     home = Home.resolve(args.home)
     spec = tasks.get(args.task, home)
+    if args.output and not Path(args.output).resolve().parent.is_dir():
+        raise TaskError(f"--output {args.output}: its folder does not exist; create it first")
     frame = predict.predict(home, spec, args.input)
     if args.output:
         frame.to_csv(args.output, index=False)
@@ -366,7 +379,7 @@ def cmd_runs(args) -> int:
     if args.json:
         print(json.dumps([dataclasses.asdict(r) | {"state": r.state} for r in found]))
     else:
-        console.runs(found)
+        console.runs(sorted(found, key=lambda r: r.started, reverse=True), many=not args.task)
     return 0
 
 
@@ -377,9 +390,14 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
         console.quiet()
     try:
+        Home.resolve(args.home).check(write=args.command in WRITING)
         return args.func(args)
-    except (TaskError, HomeBusy) as err:
+    except (TaskError, HomeBusy, HomeUnusable) as err:
         console.error(str(err))
+        return EXIT_USAGE
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as err:
+        # A path the user gave (an --output folder, say); components' errors never get here.
+        console.error(f"{err.filename or 'a file'}: {err.strerror}; check the path and try again")
         return EXIT_USAGE
 
 

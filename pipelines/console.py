@@ -57,76 +57,97 @@ def table(rows: list[dict], columns: list[str]) -> None:
         print("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
 
 
-def _verdict(summary) -> str:
-    if summary.value is None:
-        return "no evaluation"
-    sign = ">=" if summary.threshold is None or summary.metric != "rmse" else "<="
-    blessed = "BLESSED" if summary.blessed else "NOT BLESSED"
-    return f"{summary.metric} {summary.value:.4f} (threshold {sign} {summary.threshold}) {blessed}"
-
-
 def _score(score) -> str:
+    """One metric as the gate saw it: value, threshold, naive predictor and baseline."""
     value = "-" if score.value is None else f"{score.value:.4f}"
     if score.threshold is None:
         return f"{score.key} {value} (reported, not gated)"
     sign = ">=" if score.higher_is_better else "<="
-    return f"{score.key} {value} (threshold {sign} {score.threshold})"
+    parts = [f"threshold {sign} {score.threshold:g}"]
+    if score.naive is not None:
+        better = "+" if score.higher_is_better else "-"
+        parts.append(f"naive {score.naive:.4f} {better} {score.margin:g}")
+    parts.append("no baseline" if score.baseline is None else f"baseline {score.baseline:.4f}")
+    return f"{score.key} {value} ({'; '.join(parts)})"
 
 
 def summary(run, wall: float) -> None:
-    """The final lines of `kfx run` on stdout."""
+    """The final lines of `kfx run` on stdout: what the gate decided, on the test split."""
     cached = sum(1 for s in run.steps if s.state == "cached")
     print(
         f"{run.task}: run {run.run_id} finished in {wall:.1f} s "
         f"({len(run.steps)} components, {cached} from cache)"
     )
-    print(f"  {_verdict(run)}")
-    if len(run.scores) > 1:  # a multi-output model: every output's metric
-        for score in run.scores:
+    if not run.scores:
+        print("  no evaluation")
+    else:
+        verdict = "BLESSED" if run.blessed else "NOT BLESSED"
+        print(f"  {_score(run.scores[0])} {verdict}")
+        for score in run.scores[1:]:  # a multi-output model: every output's metric
             print(f"    {_score(score)}")
+        if run.gate and not run.gate["passed"]:
+            print(f"  why: {run.gate['reason']}")
     if run.pushed_model:
         print(f"  pushed model: {run.pushed_model}")
     elif run.blessed is False:
         print("  nothing pushed: the serving model is unchanged")
 
 
-def runs(found: list) -> None:
-    """`kfx runs` as a table, oldest first."""
-    rows = []
-    for run in found:
-        states = ",".join(f"{s.node}:{s.state}" for s in run.steps)
-        rows.append(
-            {
-                "task": run.task,
-                "run_id": run.run_id,
-                "start": datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M:%S"),
-                "seconds": f"{run.duration_s:.1f}",
-                "span": "-" if run.span is None else run.span,
-                "state": run.state,
-                "metric": "-" if run.value is None else f"{run.metric}={run.value:.4f}",
-                "blessed": {None: "-", True: "yes", False: "no"}[run.blessed],
-                "pushed": run.pushed_version or "-",
-                "components": states,
-            }
-        )
-    if not rows:
+def _components(run) -> str:
+    """'8 ran, 3 cached' (and which failed)."""
+    counts: dict[str, int] = {}
+    for step in run.steps:
+        counts[step.state] = counts.get(step.state, 0) + 1
+    ran = counts.pop("complete", 0)
+    parts = [f"{ran} ran"] + [f"{n} {state}" for state, n in sorted(counts.items())]
+    failed = [s.node for s in run.steps if s.state == "failed"]
+    return ", ".join(parts) + (f" ({', '.join(failed)})" if failed else "")
+
+
+def _run_row(run) -> dict[str, str]:
+    score = run.scores[0] if run.scores else None
+    delta = naive = "-"
+    if score is not None and score.value is not None and score.baseline is not None:
+        delta = f"{score.value - score.baseline:+.4f}"
+    if score is not None and score.naive is not None:
+        naive = f"{score.naive:.4f}"
+    metric = "-" if run.value is None else f"{run.metric} {run.value:.4f}"
+    return {
+        "task": run.task,
+        "run id": run.run_id,
+        "start": datetime.datetime.fromtimestamp(run.started).strftime("%Y-%m-%d %H:%M:%S"),
+        "duration": f"{run.duration_s:.1f} s",
+        "span": "-" if run.span is None else str(run.span),
+        "components": _components(run),
+        "metric": metric,
+        "Δ baseline": delta,
+        "naive": naive,
+        "blessed": {None: "-", True: "yes", False: "no"}[run.blessed],
+        "pushed": run.pushed_version or "-",
+    }
+
+
+def runs(found: list, many: bool = True) -> None:
+    """`kfx runs` as a table (newest first as given); `many`: with a task column."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    if not found:
         print("no runs yet: try `kfx run penguin`")
         return
-    table(
-        rows,
-        [
-            "task",
-            "run_id",
-            "start",
-            "seconds",
-            "span",
-            "state",
-            "metric",
-            "blessed",
-            "pushed",
-            "components",
-        ],
-    )
+    rows = [_run_row(run) for run in found]
+    columns = [c for c in rows[0] if many or c != "task"]
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, highlight=False)
+    for column in columns:
+        numeric = column in ("duration", "span", "Δ baseline", "naive")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+    for row in rows:
+        style = "red" if "failed" in row["components"] else None
+        table.add_row(*(row[c] for c in columns), style=style)
+    # A pipe or a file gets whole lines (no wrapping at 80 columns).
+    width = None if sys.stdout.isatty() else 240
+    Console(file=sys.stdout, width=width, highlight=False).print(table)
 
 
 def tasks(specs: list, as_json: bool = False) -> None:

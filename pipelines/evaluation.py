@@ -99,20 +99,3 @@ def _multi_output_eval_config(spec: TaskSpec):
         ],
     )
 
-
-def evaluation_values(uri: str) -> dict[tuple[str, str], float]:
-    """{(output name, metric name): value} of the candidate's overall slice ('' = one output)."""
-    import tensorflow_model_analysis as tfma
-
-    found = {}
-    try:
-        for metrics in tfma.load_metrics(uri):
-            if metrics.slice_key.single_slice_keys:
-                continue
-            for item in metrics.metric_keys_and_values:
-                key = item.key
-                if not key.is_diff and key.model_name != "baseline":
-                    found[(key.output_name, key.name)] = float(item.value.double_value.value)
-    except (OSError, ValueError):
-        return {}
-    return found

@@ -16,6 +16,10 @@ class HomeBusy(RuntimeError):
     """Another kfx process holds the task's lock."""
 
 
+class HomeUnusable(RuntimeError):
+    """The home is not a directory this user can read (or, to run, write)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Home:
     """Paths of pipeline roots, MLMD, pushed models, data, user tasks and logs."""
@@ -27,6 +31,23 @@ class Home:
         """`--home DIR`, else `$KFX_HOME`, else `./kfx_home`, as an absolute path."""
         raw = arg or os.environ.get(ENV_VAR) or DEFAULT
         return cls(Path(raw).expanduser().resolve())
+
+    def check(self, write: bool = False) -> Home:
+        """This home if it can be used: a directory (or one that can be made) to read or write.
+
+        Raises:
+            HomeUnusable: with the path and the fix.
+        """
+        fix = "pass --home DIR (or set $KFX_HOME) to a directory you can write"
+        if self.root.exists() and not self.root.is_dir():
+            raise HomeUnusable(f"home {self.root} is a file, not a directory: {fix}")
+        if self.root.is_dir() and not os.access(self.root, os.R_OK | os.X_OK):
+            raise HomeUnusable(f"home {self.root} cannot be read: fix its permissions or {fix}")
+        if write:
+            existing = next(p for p in (self.root, *self.root.parents) if p.exists())
+            if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+                raise HomeUnusable(f"home {self.root} cannot be written ({existing}): {fix}")
+        return self
 
     @property
     def metadata_path(self) -> Path:

@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from components.lineage import NODE_CONTEXT, RUN_CONTEXT, pushes
-from pipelines import evaluation, ids, kinds
+from pipelines import ids, kinds
 from pipelines.home import Home
 
 STATES = {  # MLMD Execution.State values
@@ -33,7 +33,7 @@ class Step:
 
 @dataclasses.dataclass
 class Score:
-    """One metric the Evaluator computed for one model output."""
+    """One metric the gate judged for one model output, on the test split."""
 
     key: str
     """'METRIC' for a single-output model, 'OUTPUT/METRIC' for a multi-output one."""
@@ -41,6 +41,12 @@ class Score:
     threshold: float | None
     """The gate; None when the metric is only reported (e.g. an auxiliary output's)."""
     higher_is_better: bool
+    naive: float | None = None
+    """The naive predictor's value in the same run (majority class, mean, random policy)."""
+    margin: float = 0.0
+    """How far the model had to beat `naive`."""
+    baseline: float | None = None
+    """The latest blessed model's value on the same data (None: no baseline yet)."""
 
 
 @dataclasses.dataclass
@@ -65,6 +71,9 @@ class RunSummary:
     """ModelOptimizer's record (`--optimize`): metric, and per variant its size and metric."""
     scores: list[Score] = dataclasses.field(default_factory=list)
     """Every evaluated output metric, main first (the main one is also `metric`/`value`)."""
+    gate: dict | None = None
+    """The gate's decision (`gate.Decision.to_json()`): value, threshold, naive, margin,
+    baseline, passed, reason."""
 
     @property
     def state(self) -> str:
@@ -145,20 +154,9 @@ def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSu
             summary.span = int(span) if span is not None else summary.span
     node = kinds.of(spec).evaluation_node if spec is not None else None
     for artifact in _outputs(mlmd, by_node[node].id) if node in by_node else []:
-        if _custom(artifact, "blessed") is not None:
+        if _custom(artifact, "blessed") is not None:  # the gate's blessing
             summary.blessed = bool(_custom(artifact, "blessed"))
-            if _custom(artifact, "metric_value") is not None:  # PolicyEvaluator's
-                summary.value = float(_custom(artifact, "metric_value"))
-                summary.scores = [
-                    Score(spec.metric, summary.value, spec.threshold, spec.higher_is_better)
-                ]
-        elif artifact.uri and _custom(artifact, "blessed") is None and node == ids.EVALUATOR:
-            values = evaluation.evaluation_values(artifact.uri)
-            summary.scores = [
-                Score(o.key, values.get((o.name, o.metric)), o.threshold, o.higher_is_better)
-                for o in spec.scored
-            ]
-            summary.value = summary.scores[0].value
+            _read_gate(summary, artifact.uri)
     if ids.MODEL_OPTIMIZER in by_node:
         for artifact in _outputs(mlmd, by_node[ids.MODEL_OPTIMIZER].id):
             summary.optimized = _optimizer_record(artifact)
@@ -168,6 +166,21 @@ def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSu
                 summary.pushed_model = _custom(artifact, "pushed_destination")
                 summary.pushed_version = str(_custom(artifact, "pushed_version"))
     return summary
+
+
+def _read_gate(summary: RunSummary, blessing_uri: str) -> None:
+    """The gate's decision and scores from the folder of its blessing."""
+    from components import gate
+
+    decision = gate.read(blessing_uri) if blessing_uri else None
+    if decision is None:
+        return
+    summary.gate = decision.to_json()
+    summary.scores = [
+        Score(c.key, c.value, c.threshold, c.higher_is_better, c.naive, c.margin, c.baseline)
+        for c in decision.checks
+    ]
+    summary.value = summary.scores[0].value
 
 
 def _optimizer_record(artifact) -> dict | None:
@@ -219,6 +232,54 @@ def node_outputs(home: Home, task: str, run_id: str, node: str) -> list:
             if name == node:
                 return _outputs(mlmd, execution.id)
     return []
+
+
+def _outputs_by_key(mlmd, execution_id: int) -> dict[str, list]:
+    """{output key: artifacts} of one execution (a cached one: the artifacts it reused)."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    events = mlmd.get_events_by_execution_ids([execution_id])
+    keys = {
+        e.artifact_id: e.path.steps[0].key
+        for e in events
+        if e.type == metadata_store_pb2.Event.OUTPUT and e.path.steps
+    }
+    found: dict[str, list] = {}
+    for artifact in mlmd.get_artifacts_by_id(list(keys)) if keys else []:
+        found.setdefault(keys[artifact.id], []).append(artifact)
+    return found
+
+
+def run_artifacts(home: Home, task: str, run_id: str) -> dict[str, dict[str, list]]:
+    """{node: {output key: [MLMD artifacts]}} of one run ({} if MLMD has no such run)."""
+    with store(home) as mlmd:
+        if mlmd is None:
+            return {}
+        executions = _run_executions(mlmd, run_id, _node_map(mlmd, task))
+        return {node: _outputs_by_key(mlmd, e.id) for node, e in executions}
+
+
+def model_runs(home: Home, spec) -> list[tuple[RunSummary, str]]:
+    """(run, ModelRun directory) of every run whose trainer ran, newest first.
+
+    The training node is the kind's (Trainer or RLTrainer); a cached trainer reuses an
+    earlier run's ModelRun, so each directory appears once, with the run that wrote it.
+    """
+    training = kinds.of(spec).training_nodes
+    found = []
+    with store(home) as mlmd:
+        if mlmd is None:
+            return []
+        nodes = _node_map(mlmd, spec.name)
+        for ctx in mlmd.get_contexts_by_type(RUN_CONTEXT):
+            executions = _run_executions(mlmd, ctx.name, nodes)
+            for node, execution in executions:
+                if node not in training or STATES.get(execution.last_known_state) != "complete":
+                    continue
+                for artifact in _outputs_by_key(mlmd, execution.id).get("model_run", []):
+                    summary = _summary(mlmd, spec.name, ctx.name, executions, spec)
+                    found.append((summary, artifact.uri))
+    return sorted(found, key=lambda pair: pair[0].started, reverse=True)
 
 
 def step_state(home: Home, task: str, run_id: str, node: str) -> str:

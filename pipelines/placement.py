@@ -59,7 +59,9 @@ LIGHT_COMPONENTS = (
     ids.SCHEMA_GEN,
     ids.EXAMPLE_VALIDATOR,
     ids.ANOMALY_GATE,
+    ids.MODEL_GATE,
     ids.PUSHER,
+    ids.REPORT,
 )
 
 

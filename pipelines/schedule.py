@@ -1,8 +1,9 @@
 """Scheduled retraining on this machine: a user crontab entry per (home, task).
 
-Each entry runs `kfx run TASK --warm-start`: ExampleGen picks the newest span under
-HOME/data/TASK, the Trainer starts from the latest blessed model, and the Evaluator compares
-the candidate with it. Output goes to HOME/logs/schedule-TASK.log.
+Each entry runs the `kfx run TASK ...` a user could type (`api.scheduled_run`: with
+`--warm-start` where the task can take it): ExampleGen picks the newest span under
+HOME/data/TASK, the Trainer starts from the latest blessed model, and the gate compares the
+candidate with it. Output goes to HOME/logs/schedule-TASK.log.
 """
 
 from __future__ import annotations
@@ -40,15 +41,18 @@ def marker(home: Home, task: str) -> str:
     return f"# kfx:{home.root}:{task}"
 
 
-def entry(home: Home, task: str, every: str) -> str:
-    """The crontab line for `kfx schedule TASK --local --every EVERY`."""
+def command(home: Home, run_args: list[str]) -> str:
+    """The shell command of an entry: `kfx --home HOME RUN_ARGS...` (quoted)."""
     kfx = Path(sys.executable).with_name("kfx")
+    words = [str(kfx), "--home", str(home.root), *run_args]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def entry(home: Home, task: str, every: str, run_args: list[str]) -> str:
+    """The crontab line for `kfx schedule TASK --local --every EVERY` running `run_args`."""
     log = home.logs_dir() / f"schedule-{task}.log"
-    command = (
-        f"{shlex.quote(str(kfx))} --home {shlex.quote(str(home.root))} run {shlex.quote(task)}"
-        f" --warm-start --json >> {shlex.quote(str(log))} 2>&1"
-    )
-    return f"{cron_for(every)} {command} {marker(home, task)}"
+    line = f"{command(home, run_args)} >> {shlex.quote(str(log))} 2>&1"
+    return f"{cron_for(every)} {line} {marker(home, task)}"
 
 
 def _crontab() -> str:
@@ -73,9 +77,9 @@ def _write(lines: list[str]) -> None:
         raise TaskError(f"crontab refused the new table: {done.stderr.strip()}")
 
 
-def install(home: Home, task: str, every: str) -> str:
+def install(home: Home, task: str, every: str, run_args: list[str]) -> str:
     """Adds or replaces the task's entry in the user's crontab; returns the line."""
-    line = entry(home, task, every)
+    line = entry(home, task, every, run_args)
     home.logs_dir().mkdir(parents=True, exist_ok=True)
     kept = [existing for existing in _read() if not existing.endswith(marker(home, task))]
     _write(kept + [line])

@@ -20,6 +20,7 @@ from trainers.spec import ENVIRONMENT, USER_DATA, TaskSpec
 
 SPAN = "span-"
 REJECTED = "rejected"
+WHY_FILE = "REJECTED.txt"  # beside a rejected span's data: which run rejected it, and why
 
 
 def feature_name(column: str) -> str:
@@ -60,11 +61,16 @@ def add_span(home: Home, name: str, content: bytes, filename: str = "data.csv") 
     return dest
 
 
-def quarantine(home: Home, name: str, span: Path, run_id: str) -> Path:
-    """Moves a span that failed validation aside, so the next run uses the last good span."""
+def quarantine(home: Home, name: str, span: Path, run_id: str, why: str = "") -> Path:
+    """Moves a span that failed validation aside, so the next run uses the last good span.
+
+    `why` (the anomalies) is kept beside the data as `REJECTED.txt`, with the run's id.
+    """
     dest = home.data_dir(name) / REJECTED / f"{span.name}-{run_id.replace(':', '')}"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.move(str(span), dest))
+    moved = Path(shutil.move(str(span), dest))
+    (moved / WHY_FILE).write_text(f"rejected by run {run_id}\n{why}\n")
+    return moved
 
 
 def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:

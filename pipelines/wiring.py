@@ -14,23 +14,25 @@ def _model_channels() -> dict:
     return {"model": Channel(type=Model), "model_blessing": Channel(type=ModelBlessing)}
 
 
-def warm_start_resolver():
+def warm_start_resolver(opts: RunOptions):
     """The latest blessed model, as the Trainer's `base_model`."""
     from tfx.dsl.components.common.resolver import Resolver
     from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
         LatestBlessedModelStrategy,
     )
 
-    return Resolver(strategy_class=LatestBlessedModelStrategy, **_model_channels()).with_id(
-        ids.WARM_START_RESOLVER
-    )
+    from components.baseline_resolver import LatestGatedModelStrategy
+
+    # KubeflowV2 compiles only TFX's own strategies into resolver queries.
+    strategy = LatestGatedModelStrategy if opts.target == "local" else LatestBlessedModelStrategy
+    return Resolver(strategy_class=strategy, **_model_channels()).with_id(ids.WARM_START_RESOLVER)
 
 
 def warm_start_inputs(opts: RunOptions, components: list) -> dict:
     """With `--warm-start`, adds the resolver to `components`; the trainer's extra inputs."""
     if not opts.warm_start:
         return {}
-    latest = warm_start_resolver()
+    latest = warm_start_resolver(opts)
     components.append(latest)
     return {"base_model": latest.outputs["model"]}
 
@@ -99,6 +101,19 @@ def pusher(spec: TaskSpec, home, model, blessing):
     )
     return Pusher(model=model, model_blessing=blessing, push_destination=destination).with_id(
         ids.PUSHER
+    )
+
+
+def report(spec: TaskSpec, pusher, **inputs):
+    """The run's HTML report, after `pusher` (it reads what was pushed, and never blocks it).
+
+    `inputs`: the Report's optional channels (statistics, anomalies, evaluation, model_run,
+    blessing, trajectories); the pipeline's kind passes those it has.
+    """
+    from components.report import Report
+
+    return Report(task=spec.name, pushed_model=pusher.outputs["pushed_model"], **inputs).with_id(
+        ids.REPORT
     )
 
 

@@ -27,14 +27,19 @@ class Metric:
     """Keras metric class that TFMA instantiates ('' when a custom evaluator computes it)."""
     higher_is_better: bool
     """Direction of the change threshold against the baseline model."""
+    margin: float = 0.0
+    """Default of how far a model must beat the naive predictor, in the metric's units."""
 
 
 METRICS: Mapping[str, Metric] = {
-    "accuracy": Metric("SparseCategoricalAccuracy", higher_is_better=True),
+    # One point over the majority class: a model that learnt nothing cannot pass by luck.
+    "accuracy": Metric("SparseCategoricalAccuracy", higher_is_better=True, margin=0.01),
     "rmse": Metric("RootMeanSquaredError", higher_is_better=False),
     # RL tasks: PolicyEvaluator computes it from greedy episodes, not TFMA.
     "mean_return": Metric("", higher_is_better=True),
 }
+SPLITS = ("train", "eval", "test")  # ExampleGen's splits; eval picks, test judges
+HASH_BUCKETS = {"train": 14, "eval": 3, "test": 3}  # 70/15/15 when a dataset has no test set
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +56,15 @@ class Output:
     """Metric the Evaluator computes for it, a key of `METRICS`."""
     threshold: float | None = None
     """Value the metric must reach; None reports it without gating (a training aid)."""
+    margin: float | None = None
+    """How far it must beat the naive predictor of the same run (None: the metric's default)."""
+    reason: str = ""
+    """Why the threshold is where it is (the measurement behind it), one line."""
+
+    @property
+    def naive_margin(self) -> float:
+        """`margin`, or the metric's default."""
+        return METRICS[self.metric].margin if self.margin is None else float(self.margin)
 
     @property
     def higher_is_better(self) -> bool:
@@ -80,11 +94,18 @@ class TaskSpec:
     """Evaluator gating metric, a key of `METRICS`."""
     threshold: float
     """Value the metric must reach (lower bound, or upper bound when lower is better)."""
+    margin: float | None = None
+    """How far the main metric must beat the naive predictor (None: the metric's default)."""
+    reason: str = ""
+    """Why the threshold is where it is (the measurement behind it), one line."""
     data: str = USER_DATA
     """Offline data source: a module with `write(dest_dir, **data_options)`, `USER_DATA`
     (files the user adds with `--data`) or `ENVIRONMENT` (RL: a simulator)."""
     data_format: str = CSV
     """What the data module writes and ExampleGen reads: `CSV` or `TFRECORD` (tf.Examples)."""
+    given_splits: bool = False
+    """The data module writes `train/`, `eval/` and `test/` folders in each span (a dataset
+    that ships its own test set); False: ExampleGen hash-splits one folder 70/15/15."""
     label: str = ""
     """Label column in the raw data ('' for RL tasks)."""
     problem: str = "classification"
@@ -127,14 +148,15 @@ class TaskSpec:
         if not outputs:
             return
         main = outputs[0]
-        if (main.label, main.problem, main.metric, main.threshold) != (
+        if (main.label, main.problem, main.metric, main.threshold, main.margin) != (
             self.label,
             self.problem,
             self.metric,
             self.threshold,
+            self.margin,
         ):
             raise ValueError(
-                f"task {self.name!r}: label/problem/metric/threshold must be outputs[0]'s"
+                f"task {self.name!r}: label/problem/metric/threshold/margin must be outputs[0]'s"
             )
         if main.threshold is None:
             raise ValueError(f"task {self.name!r}: the main output {main.name!r} needs a threshold")
@@ -157,7 +179,11 @@ class TaskSpec:
         """What the Evaluator computes, main first: `outputs`, or the one output of the spec."""
         if self.outputs:
             return self.outputs
-        return (Output("", self.label, self.problem, self.metric, self.threshold),)
+        return (
+            Output(
+                "", self.label, self.problem, self.metric, self.threshold, self.margin, self.reason
+            ),
+        )
 
     @property
     def higher_is_better(self) -> bool:
@@ -176,10 +202,12 @@ class TaskSpec:
         """A copy with another gating threshold of the main metric (None keeps this one)."""
         if threshold is None:
             return self
+        reason = "set with --threshold for this run"
         outputs = self.outputs
         if outputs:
-            outputs = (dataclasses.replace(outputs[0], threshold=threshold), *outputs[1:])
-        return dataclasses.replace(self, threshold=threshold, outputs=outputs)
+            main = dataclasses.replace(outputs[0], threshold=threshold, reason=reason)
+            outputs = (main, *outputs[1:])
+        return dataclasses.replace(self, threshold=threshold, reason=reason, outputs=outputs)
 
 
 def multi_output(outputs: tuple[Output, ...], **fields) -> TaskSpec:
@@ -190,6 +218,8 @@ def multi_output(outputs: tuple[Output, ...], **fields) -> TaskSpec:
         problem=main.problem,
         metric=main.metric,
         threshold=main.threshold,
+        margin=main.margin,
+        reason=main.reason,
         outputs=outputs,
         **fields,
     )

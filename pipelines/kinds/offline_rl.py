@@ -63,7 +63,9 @@ class OfflineRL(PolicyKind):
             **trainer_inputs,
         ).with_id(ids.TRAINER)
         components.append(trainer)
-        components += self.evaluate_and_push(spec, home, opts, trainer)
+        components += self.evaluate_and_push(
+            spec, home, opts, trainer, trajectories=trajectories.outputs["examples"]
+        )
         return wiring.pipeline(spec, home, opts, components)
 
 

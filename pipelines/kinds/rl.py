@@ -27,21 +27,36 @@ class PolicyKind(Kind):
     reads_data = False
     supports_eval_episodes = True
 
-    def evaluate_and_push(self, spec: TaskSpec, home, opts: RunOptions, trainer) -> list:
-        """Baseline Resolver → PolicyEvaluator → Pusher for the policy in `trainer`'s `model`."""
+    def evaluate_and_push(
+        self, spec: TaskSpec, home, opts: RunOptions, trainer, **report_inputs
+    ) -> list:
+        """Baseline Resolver → PolicyEvaluator → Pusher → Report for `trainer`'s policy.
+
+        `report_inputs`: further channels of the Report (an offline task's trajectories).
+        """
         from components.policy_evaluator import PolicyEvaluator
 
         baseline = wiring.baseline_resolver(opts, trainer)
-        # Plays the candidate and the baseline on the same seeded episodes; blesses or not.
+        # Candidate, baseline and a random policy play the same seeded episodes; the gate.
         evaluator = PolicyEvaluator(
             model=trainer.outputs["model"],
             baseline_model=baseline.outputs["model"],
             env_id=str(spec.env_id),
             threshold=float(spec.threshold),
+            margin=spec.scored[0].naive_margin,
             episodes=int(opts.eval_episodes or DEFAULT_EVAL_EPISODES),
         ).with_id(ids.POLICY_EVALUATOR)
         pusher = wiring.pusher(spec, home, trainer.outputs["model"], evaluator.outputs["blessing"])
-        return [baseline, evaluator, pusher]
+        # The run's page: episode returns, curves and the gate's decision.
+        report = wiring.report(
+            spec,
+            pusher,
+            evaluation=evaluator.outputs["evaluation"],
+            model_run=trainer.outputs["model_run"],
+            blessing=evaluator.outputs["blessing"],
+            **report_inputs,
+        )
+        return [baseline, evaluator, pusher, report]
 
 
 class RL(PolicyKind):

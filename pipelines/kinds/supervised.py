@@ -1,12 +1,18 @@
 """The supervised kind: one factory for every task that learns from labelled examples.
 
 ExampleGen → StatisticsGen → SchemaGen | ImportSchemaGen → ExampleValidator → AnomalyGate →
-Transform → [Tuner] → Trainer → baseline Resolver → Evaluator → [ModelOptimizer] → Pusher. A
-task with a `source_task` gets that task's newest pushed model as the Trainer's `base_model`.
+Transform → [Tuner] → Trainer → baseline Resolver → Evaluator → ModelGate → [ModelOptimizer]
+→ Pusher → Report (the run's HTML page). A task with a `source_task` gets that task's newest
+pushed model as the Trainer's `base_model`.
+
+Three splits: early stopping, checkpoints, LR plateau and the Tuner see `eval`; the
+Evaluator, the gate (threshold, naive predictor, baseline) and the ModelOptimizer see only
+`test`, which no training decision has seen.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from pipelines import evaluation, ids, predict, wiring
@@ -16,10 +22,9 @@ from pipelines.options import RunOptions, split_overrides
 from pipelines.spans import SPAN
 from trainers import manifest
 from trainers.contract import Head, TrainerConfig
-from trainers.spec import TFRECORD, TaskSpec
+from trainers.spec import HASH_BUCKETS, SPLITS, TFRECORD, TaskSpec
 
-# train/eval is a 2:1 hash split of the newest span.
-SPLITS = (("train", 2), ("eval", 1))
+TRAIN, EVAL, TEST = SPLITS
 FILE_PATTERNS = {TFRECORD: "*.tfrecord*", "csv": "*.csv*"}  # data.tfrecord.gz: tf.Examples
 
 
@@ -28,7 +33,7 @@ class Supervised(Kind):
 
     name = "supervised"
     training_nodes = (ids.TRAINER, ids.TUNER)
-    evaluation_node = ids.EVALUATOR
+    evaluation_node = ids.MODEL_GATE
     supports_tuning = True
     supports_optimize = True
 
@@ -65,36 +70,20 @@ class Supervised(Kind):
         # Not `from tfx import v1`: that also imports the Vertex AI extensions (~1.3 s).
         from tfx import components as tfc
         from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
-        from tfx.proto import example_gen_pb2, trainer_pb2
+        from tfx.proto import trainer_pb2, transform_pb2
 
         from components.anomaly_gate import AnomalyGate
 
         config = self.trainer_config(spec, opts).to_custom_config()
         steps = opts.train_steps or spec.train_steps
 
-        tfrecords = spec.data_format == TFRECORD
-        # The newest span-N folder is this run's data.
-        data = example_gen_pb2.Input(
-            splits=[
-                example_gen_pb2.Input.Split(
-                    name="data", pattern=f"{SPAN}{{SPAN}}/{FILE_PATTERNS[spec.data_format]}"
-                )
-            ]
-        )
-        split = example_gen_pb2.Output(
-            split_config=example_gen_pb2.SplitConfig(
-                splits=[
-                    example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
-                    for name, buckets in SPLITS
-                ]
-            )
-        )
         gen_class, gen_id = (
             (tfc.ImportExampleGen, ids.IMPORT_EXAMPLE_GEN)
-            if tfrecords
+            if spec.data_format == TFRECORD
             else (tfc.CsvExampleGen, ids.CSV_EXAMPLE_GEN)
         )
-        # Reads the newest span and splits it.
+        data, split = example_gen_config(spec)
+        # Reads the newest span and splits it train/eval/test.
         example_gen = gen_class(
             input_base=str(opts.input_dir), input_config=data, output_config=split
         ).with_id(gen_id)
@@ -132,6 +121,9 @@ class Supervised(Kind):
             preprocessing_fn=f"{spec.preprocessing_module}.preprocessing_fn",
             # Only what preprocessing needs: tuning options must not invalidate Transform's cache.
             custom_config=TrainerConfig(label=spec.label, problem=spec.problem).to_custom_config(),
+            # Statistics and vocabularies come from the train split only; all three are
+            # transformed (the ModelOptimizer scores the test split's transformed examples).
+            splits_config=transform_pb2.SplitsConfig(analyze=[TRAIN], transform=list(SPLITS)),
             # StatisticsGen already profiles the raw data; pre/post-transform statistics cost
             # a third of Transform's time on small data.
             disable_statistics=True,
@@ -145,8 +137,8 @@ class Supervised(Kind):
                 tuner_fn=f"{spec.model_module}.tuner_fn",
                 examples=transform.outputs["transformed_examples"],
                 transform_graph=transform.outputs["transform_graph"],
-                train_args=trainer_pb2.TrainArgs(num_steps=steps),
-                eval_args=trainer_pb2.EvalArgs(),
+                train_args=trainer_pb2.TrainArgs(splits=[TRAIN], num_steps=steps),
+                eval_args=trainer_pb2.EvalArgs(splits=[EVAL]),
                 custom_config=config,
             ).with_id(ids.TUNER)
             components.append(tuner)
@@ -163,28 +155,70 @@ class Supervised(Kind):
             examples=transform.outputs["transformed_examples"],
             transform_graph=transform.outputs["transform_graph"],
             schema=schema,
-            train_args=trainer_pb2.TrainArgs(num_steps=steps),
-            eval_args=trainer_pb2.EvalArgs(),
+            # Early stopping, checkpoints and LR plateau see eval; test stays unseen.
+            train_args=trainer_pb2.TrainArgs(splits=[TRAIN], num_steps=steps),
+            eval_args=trainer_pb2.EvalArgs(splits=[EVAL]),
             custom_config=config,
             **trainer_inputs,
         ).with_id(ids.TRAINER)
         baseline = wiring.baseline_resolver(opts, trainer)
-        # Scores candidate and baseline through serving_default; blesses or not.
+        # Scores candidate and baseline through serving_default on the test split.
         evaluator = tfc.Evaluator(
             examples=example_gen.outputs["examples"],
             model=trainer.outputs["model"],
             baseline_model=baseline.outputs["model"],
+            example_splits=[TEST],
             eval_config=evaluation.eval_config(spec),
         ).with_id(ids.EVALUATOR)
-        components += [trainer, baseline, evaluator]
+        gate = self._gate(spec, example_gen, evaluator, trainer, baseline)
+        components += [trainer, baseline, evaluator, gate]
         pushed = trainer.outputs["model"]
         if opts.optimize:
-            pushed = self._optimizer(spec, opts, components, trainer, transform, evaluator)
-        components.append(wiring.pusher(spec, home, pushed, evaluator.outputs["blessing"]))
+            pushed = self._optimizer(spec, opts, components, trainer, transform, gate)
+        pusher = wiring.pusher(spec, home, pushed, gate.outputs["blessing"])
+        # The run's page: data, evaluation, curves, pictures and the gate's decision.
+        report = wiring.report(
+            spec,
+            pusher,
+            statistics=statistics.outputs["statistics"],
+            anomalies=validator.outputs["anomalies"],
+            evaluation=evaluator.outputs["evaluation"],
+            model_run=trainer.outputs["model_run"],
+            blessing=gate.outputs["blessing"],
+        )
+        components += [pusher, report]
         return wiring.pipeline(spec, home, opts, components)
 
     @staticmethod
-    def _optimizer(spec, opts, components, trainer, transform, evaluator):
+    def _gate(spec, example_gen, evaluator, trainer, baseline):
+        """The ModelGate: threshold, naive predictor and baseline, decided as one."""
+        from components.model_gate import Gated, ModelGate
+
+        gated = [
+            Gated(
+                key=o.key,
+                output=o.name,
+                metric=o.metric,
+                label=o.label,
+                higher_is_better=o.higher_is_better,
+                threshold=o.threshold,
+                margin=o.naive_margin,
+            )
+            for o in spec.scored
+        ]
+        # Blesses only a model that clears its gate, beats the naive predictor and the baseline.
+        return ModelGate(
+            examples=example_gen.outputs["examples"],
+            evaluation=evaluator.outputs["evaluation"],
+            model=trainer.outputs["model"],
+            baseline_model=baseline.outputs["model"],
+            outputs=json.dumps([dataclasses.asdict(g) for g in gated]),
+            fit_split=TRAIN,
+            test_split=TEST,
+        ).with_id(ids.MODEL_GATE)
+
+    @staticmethod
+    def _optimizer(spec, opts, components, trainer, transform, gate):
         """Adds the ModelOptimizer; returns the Model channel the Pusher pushes."""
         from components.model_optimizer import ModelOptimizer
         from trainers.common.features import xf
@@ -195,14 +229,46 @@ class Supervised(Kind):
             model=trainer.outputs["model"],
             examples=transform.outputs["transformed_examples"],
             transform_graph=transform.outputs["transform_graph"],
-            blessing=evaluator.outputs["blessing"],
+            blessing=gate.outputs["blessing"],
             label_key=xf(spec.label),
             problem=spec.problem,
             import_modules=spec.model_module,  # registers the task's custom layers
             params=json.dumps(optimizer_params, sort_keys=True),
+            score_split=TEST,
         ).with_id(ids.MODEL_OPTIMIZER)
         components.append(optimizer)
         return optimizer.outputs["optimized_model"]  # the SavedModel plus .tflite files
+
+
+def example_gen_config(spec: TaskSpec):
+    """ExampleGen's input and output config: the newest span, split train/eval/test.
+
+    A dataset that ships its own splits (`given_splits`) keeps them (span-N/train/, eval/,
+    test/); otherwise one folder is hash-split 70/15/15.
+    """
+    from tfx.proto import example_gen_pb2
+
+    files = FILE_PATTERNS[spec.data_format]
+    if spec.given_splits:
+        data = example_gen_pb2.Input(
+            splits=[
+                example_gen_pb2.Input.Split(name=name, pattern=f"{SPAN}{{SPAN}}/{name}/{files}")
+                for name in SPLITS
+            ]
+        )
+        return data, None
+    data = example_gen_pb2.Input(
+        splits=[example_gen_pb2.Input.Split(name="data", pattern=f"{SPAN}{{SPAN}}/{files}")]
+    )
+    split = example_gen_pb2.Output(
+        split_config=example_gen_pb2.SplitConfig(
+            splits=[
+                example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=HASH_BUCKETS[name])
+                for name in SPLITS
+            ]
+        )
+    )
+    return data, split
 
 
 KIND = Supervised()

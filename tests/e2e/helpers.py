@@ -58,7 +58,7 @@ def states(home: Path, task: str, run_id: str) -> dict[str, str]:
     return {} if summary is None else {s.node: s.state for s in summary.steps}
 
 
-def split_rows(home: Path, task: str, split: str = "eval") -> pd.DataFrame:
+def split_rows(home: Path, task: str, split: str = "test") -> pd.DataFrame:
     """The raw rows ExampleGen put in a split (newest ExampleGen output), as a DataFrame."""
     import tensorflow as tf
 

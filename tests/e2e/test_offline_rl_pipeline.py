@@ -24,6 +24,7 @@ COMPONENTS = {
     "baseline_model_resolver",
     "PolicyEvaluator",
     "Pusher",
+    "Report",
 }
 
 

@@ -92,7 +92,7 @@ def test_pushed_version_has_the_tflite_models_beside_the_saved_model(home, bless
     # MLMD keeps float properties to ~6 significant digits.
     assert report["variants"]["int8"]["value"] == pytest.approx(_prop(artifact, "int8_accuracy"))
 
-    # The pushed int8 file scores what was recorded, on the transformed eval examples.
+    # The pushed int8 file scores what was recorded, on the transformed test examples.
     import tensorflow_transform as tft
 
     run_id = summary["run_id"]
@@ -102,13 +102,13 @@ def test_pushed_version_has_the_tflite_models_beside_the_saved_model(home, bless
     }
     spec = tft.TFTransformOutput(by_name["transform_graph"]).transformed_feature_spec()
     names = [k for k in spec if k != "species_xf"]
-    pattern = os.path.join(by_name["transformed_examples"], "Split-eval", "*")
+    pattern = os.path.join(by_name["transformed_examples"], "Split-test", "*")
     evaluation = mo.transformed_dataset(pattern, spec, "species_xf", names, 64)
     accuracy = mo.tflite_score((pushed / mo.INT8_FILE).read_bytes(), evaluation, "classification")
     assert accuracy == pytest.approx(_prop(artifact, "int8_accuracy"), abs=1e-6)
 
     # The SavedModel in the same folder still serves raw rows.
-    rows = split_rows(home, "penguin", "eval").head(5)
+    rows = split_rows(home, "penguin", "test").head(5)
     csv = Home.resolve(home).root / "five.csv"
     rows.to_csv(csv, index=False)
     spec_ = tasks.get("penguin", Home.resolve(home))

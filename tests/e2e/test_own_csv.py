@@ -26,7 +26,7 @@ def _run(home, csv, label, steps="150"):
 
 
 def _eval_predictions(home, task, tmp_path):
-    rows = split_rows(home, task, "eval")
+    rows = split_rows(home, task, "test")
     path = tmp_path / "eval.csv"
     rows.to_csv(path, index=False)
     spec = tasks.get(task, Home.resolve(home))

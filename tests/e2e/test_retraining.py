@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _blessing(home: Home, run_id: str) -> dict:
-    for artifact in metadata.node_outputs(home, "penguin", run_id, "Evaluator"):
+    for artifact in metadata.node_outputs(home, "penguin", run_id, "ModelGate"):
         if "blessed" in artifact.custom_properties:
             return {k: v.int_value or v.string_value for k, v in artifact.custom_properties.items()}
     raise AssertionError(f"no blessing in run {run_id}")

@@ -29,7 +29,9 @@ COMPONENTS = {
     "Trainer",
     "baseline_model_resolver",
     "Evaluator",
+    "ModelGate",
     "Pusher",
+    "Report",
 }
 SOURCES = {"transfer": "cnn_digits04", "distill": "cnn_vgg"}
 CLASSES = {"transfer": ["5", "6", "7", "8", "9"], "distill": [str(d) for d in range(10)]}

@@ -56,7 +56,7 @@ def test_mixed_bfloat16_model_serves_float32_and_predict_agrees(home, bfloat16, 
     outputs = serving.structured_outputs
     assert outputs["probabilities"].dtype == outputs["score"].dtype == tf.float32
 
-    rows = split_rows(home, "penguin", "eval")
+    rows = split_rows(home, "penguin", "test")
     csv = tmp_path / "eval.csv"
     rows.to_csv(csv, index=False)
     spec = tasks.get("penguin", Home.resolve(home))

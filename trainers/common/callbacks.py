@@ -6,7 +6,32 @@ import os
 
 import tensorflow as tf
 
-from trainers.common import schedules
+from trainers.common import progress, schedules
+
+_SHOWN = ("loss", "val_loss")  # what the epoch bar shows beside the count
+
+
+class EpochProgress(tf.keras.callbacks.Callback):
+    """A progress bar over the fit's epochs (stderr; see trainers/common/progress.py)."""
+
+    def __init__(self, desc: str = "training"):
+        super().__init__()
+        self.desc, self.bar = desc, None
+
+    def on_train_begin(self, logs=None):
+        """Opens the bar over `params['epochs']`."""
+        self.bar = progress.Bar(self.params.get("epochs") or 0, self.desc, "epoch")
+
+    def on_epoch_end(self, epoch, logs=None):
+        """One more epoch, with its losses."""
+        if self.bar is not None:
+            shown = {k: float(v) for k, v in (logs or {}).items() if k in _SHOWN}
+            self.bar.update(1, **shown)
+
+    def on_train_end(self, logs=None):
+        """Clears the bar (early stopping may end before the last epoch)."""
+        if self.bar is not None:
+            self.bar.close()
 
 
 def standard(
@@ -53,4 +78,5 @@ def for_run(log_dir: str | None, hp, total_steps: int, backup: bool = True) -> l
         schedules.LearningRateLogger(),  # before TensorBoard, which then logs `epoch_lr`
         *schedules.make(hp, total_steps).callbacks,
         *(standard(log_dir, hp.patience, backup=backup) if log_dir else []),
+        EpochProgress(),
     ]

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import tensorflow as tf
+from absl import logging
 
 from trainers import contract
 from trainers.common import (
+    board,
     callbacks,
     distribute,
     examples,
@@ -212,6 +214,22 @@ def write_hparams(model_run_dir: str, hp) -> str:
     return write_json(model_run_dir, HPARAMS_FILE, dataclasses.asdict(hp))
 
 
+def pictures(served: tf.keras.Model, data: TrainData, log_dir: str | None, step: int) -> None:
+    """The confusion matrix on the eval split and the served model's op graph.
+
+    (Keras' TensorBoard callback logs only the conceptual graph: `fit` traces the train step
+    after the callback looked for it.) Pictures never fail a run: a model they cannot
+    handle is logged and trained as usual.
+    """
+    if not log_dir:
+        return
+    try:
+        board.log_confusion_matrices(served, data.val, data.ctx, log_dir, step)
+        board.log_graph(served, data.val, log_dir)
+    except Exception as err:  # noqa: BLE001 (pictures are extras; the model is what counts)
+        logging.warning("TensorBoard pictures skipped: %s", err)
+
+
 def run(fn_args, recipe: Recipe) -> tf.keras.Model:
     """Trains `recipe` on the Trainer's data and exports it for serving (a `run_fn`'s body).
 
@@ -224,6 +242,7 @@ def run(fn_args, recipe: Recipe) -> tf.keras.Model:
     model, plan = train(
         recipe, hp, data, fn_args.train_steps, fn_args.model_run_dir, fn_args.base_model
     )
+    pictures(recipe.exported(model), data, fn_args.model_run_dir, plan.epochs)
     recipe.export(recipe.exported(model), fn_args.serving_model_dir, data, hp)
     write_json(fn_args.model_run_dir, FIT_FILE, record(model, plan))
     return model

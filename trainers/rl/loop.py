@@ -8,7 +8,8 @@ best network in a `TrainResult`.
 
 TensorBoard scalars: `charts/episodic_return`, `charts/episodic_length`, `charts/epsilon` (per
 finished episode), `losses/<name>` (mean of what `observe` returned since the last log) with
-`charts/SPS`, and `eval/mean_return`, `eval/std_return`.
+`charts/SPS`, and `eval/mean_return`, `eval/std_return`; and the network's graph. A progress
+bar over the environment steps goes to stderr (trainers/common/progress.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 import tensorflow as tf
 
+from trainers.common import board, progress
 from trainers.rl import envs as envs_lib
 from trainers.rl.monitor import EpisodeStats, EvalParams, Evaluations, TrainResult, seed_everything
 from trainers.rl.schedules import linear_schedule
@@ -177,8 +179,11 @@ def run(
     losses = _LossLog(log_every, start)
     step, next_eval = 0, p.eval_every
     vec_env = envs_lib.make_vec_env(p.env_id, p.num_envs, p.seed)
-    with writer.as_default(), contextlib.closing(vec_env) as envs:
+    bar = progress.Bar(p.total_timesteps, "RL training", "step")
+    with writer.as_default(), contextlib.closing(vec_env) as envs, bar:
         obs, _ = envs.reset(seed=p.seed)
+        if log_dir:
+            board.graph(agent.model, flat(obs))
         while step < p.total_timesteps and not evals.reached:
             epsilon = p.epsilon(step)
             actions = agent.act(obs, epsilon, rng)
@@ -190,6 +195,7 @@ def run(
             step += p.num_envs
             episodes.update(rewards, ended, epsilon, step)
             losses.add(agent.observe(batch, step, rng), step)
+            bar.update(p.num_envs, **({"epsilon": epsilon} if len(ended) else {}))
             if step >= next_eval:
                 next_eval += p.eval_every
                 evals.run(step)

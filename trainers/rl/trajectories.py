@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from trainers.common import progress
 from trainers.rl import envs as envs_lib
 
 
@@ -92,6 +93,7 @@ def rollout(
     ]
     steps: list[list[tuple[np.ndarray, int, float]]] = [[] for _ in range(episodes)]
     running = list(range(episodes))
+    bar = progress.Bar(episodes, "playing", "episode")
     try:
         while running:
             batch = np.stack([obs[i] for i in running])
@@ -106,8 +108,10 @@ def rollout(
                 obs[i] = np.asarray(next_obs, np.float32).reshape(-1)
                 if not (terminated or truncated):
                     still.append(i)
+            bar.update(len(running) - len(still))
             running = still
     finally:
+        bar.close()
         for env in env_list:
             env.close()
     return [

@@ -1,4 +1,7 @@
+import pytest
+import tensorflow as tf
 from tensorflow_metadata.proto.v0 import anomalies_pb2
+from tfx.types import standard_artifacts
 
 from components import anomaly_gate
 from components.anomaly_gate import Anomaly
@@ -48,8 +51,65 @@ def test_read_dataset_anomaly(tmp_path):
     assert found == [Anomaly("train", "(dataset)", "Low num examples", "Too few.")]
 
 
-def test_read_no_file(tmp_path):
-    assert anomaly_gate.read(str(tmp_path), '["train", "eval"]') == []
+def test_missing_findings_fail_closed(tmp_path):
+    with pytest.raises(anomaly_gate.DataValidationError, match="'train' are missing"):
+        anomaly_gate.read(str(tmp_path), '["train", "eval"]')
+
+
+def test_an_artifact_naming_no_split_fails_closed(tmp_path):
+    with pytest.raises(anomaly_gate.DataValidationError, match="names no split"):
+        anomaly_gate.read(str(tmp_path), "")
+
+
+def test_unreadable_findings_fail_closed(tmp_path):
+    (tmp_path / "Split-train").mkdir()
+    (tmp_path / "Split-train" / "SchemaDiff.pb").write_bytes(b"\xff\x00 not a proto")
+    with pytest.raises(anomaly_gate.DataValidationError, match="unreadable"):
+        anomaly_gate.read(str(tmp_path), '["train"]')
+
+
+def _ram_findings(root: str, **splits) -> None:
+    for split, columns in splits.items():
+        anomalies = anomalies_pb2.Anomalies()
+        for column, short in columns.items():
+            anomalies.anomaly_info[column].short_description = short
+        folder = f"{root}/Split-{split}"
+        tf.io.gfile.makedirs(folder)
+        with tf.io.gfile.GFile(f"{folder}/{anomaly_gate.ANOMALIES_FILE}", "wb") as handle:
+            handle.write(anomalies.SerializeToString())
+
+
+def _artifacts(root: str):
+    anomalies = standard_artifacts.ExampleAnomalies()
+    anomalies.uri = f"{root}/anomalies"
+    anomalies.split_names = '["train", "test"]'
+    schema, validated = standard_artifacts.Schema(), standard_artifacts.Schema()
+    schema.uri, validated.uri = f"{root}/schema", f"{root}/validated"
+    tf.io.gfile.makedirs(schema.uri)
+    with tf.io.gfile.GFile(f"{schema.uri}/schema.pbtxt", "w") as handle:
+        handle.write('feature { name: "x" type: FLOAT }\n')
+    return anomalies, schema, validated
+
+
+def test_the_gate_passes_clean_data_on_a_remote_filesystem():
+    root = "ram://anomaly-gate-clean"
+    anomalies, schema, validated = _artifacts(root)
+    _ram_findings(anomalies.uri, train={}, test={})
+    anomaly_gate.AnomalyGate.test_call(anomalies, schema, validated)
+    assert tf.io.gfile.exists(f"{validated.uri}/schema.pbtxt")
+
+
+def test_the_gate_stops_bad_data_and_missing_findings_on_a_remote_filesystem():
+    root = "ram://anomaly-gate-bad"
+    anomalies, schema, validated = _artifacts(root)
+    _ram_findings(anomalies.uri, train={}, test={"island": "Unexpected string values"})
+    with pytest.raises(anomaly_gate.DataValidationError, match="column 'island'"):
+        anomaly_gate.AnomalyGate.test_call(anomalies, schema, validated)
+    assert not tf.io.gfile.exists(f"{validated.uri}/schema.pbtxt")
+    missing, schema, validated = _artifacts("ram://anomaly-gate-missing")
+    _ram_findings(missing.uri, train={})
+    with pytest.raises(anomaly_gate.DataValidationError, match="'test' are missing"):
+        anomaly_gate.AnomalyGate.test_call(missing, schema, validated)
 
 
 def test_read_clean_split(tmp_path):

@@ -1,6 +1,7 @@
 from tfx.types import standard_artifacts
 
-from components.baseline_resolver import BaselineModelStrategy
+from components.baseline_resolver import BaselineModelStrategy, LatestGatedModelStrategy
+from components.gate import GATED
 
 
 def _model(artifact_id):
@@ -9,11 +10,13 @@ def _model(artifact_id):
     return model
 
 
-def _blessing(artifact_id, model_id, blessed):
+def _blessing(artifact_id, model_id, blessed, gated=True):
     blessing = standard_artifacts.ModelBlessing()
     blessing.id = artifact_id
     blessing.set_int_custom_property("blessed", 1 if blessed else 0)
     blessing.set_int_custom_property("current_model_id", model_id)
+    if gated:  # written by a kfx gate, not by TFX's Evaluator alone
+        blessing.set_int_custom_property(GATED, 1)
     return blessing
 
 
@@ -59,3 +62,19 @@ def test_unblessed_models_ignored():
 
 def test_models_without_blessings():
     assert _ids(_resolve([_model(1), _model(2)], [])) == ([], [])
+
+
+def test_a_blessing_no_gate_wrote_is_ignored():
+    # TFX's Evaluator blesses from its own thresholds only; the naive check is the gate's.
+    models = [_model(1), _model(2), _model(3)]
+    blessings = [_blessing(11, 1, True), _blessing(12, 2, True, gated=False)]
+    assert _ids(_resolve(models, blessings)) == ([1], [11])
+
+
+def test_warm_start_takes_the_newest_gate_blessed_model():
+    models = [_model(1), _model(2), _model(3)]
+    blessings = [_blessing(11, 1, True), _blessing(12, 2, True), _blessing(13, 3, True, False)]
+    result = LatestGatedModelStrategy().resolve_artifacts(
+        None, {"model": models, "model_blessing": blessings}
+    )
+    assert _ids(result) == ([2], [12])

@@ -134,9 +134,12 @@ def artifacts(tmp_path):
     from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
     examples = _artifact(standard_artifacts.Examples, tmp_path / "examples")
-    examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
+    examples.split_names = artifact_utils.encode_split_names(["train", "eval", "test"])
     _write_split(tmp_path / "examples" / "Split-train", 64, seed=1)
-    _write_split(tmp_path / "examples" / "Split-eval", 64, seed=2)
+    _write_split(tmp_path / "examples" / "Split-eval", 32, seed=2)
+    _write_split(
+        tmp_path / "examples" / "Split-test", 64, seed=3
+    )  # what the variants are scored on
     graph = _artifact(standard_artifacts.TransformGraph, tmp_path / "transform")
     schema = schema_utils.schema_from_feature_spec(SPEC)
     metadata_io.write_metadata(

@@ -284,6 +284,34 @@ def test_local_print(home):
         assert _crontab_lines() == before  # --print installs nothing
 
 
+def test_local_schedule_carries_the_run_options(home):
+    result = kfx(
+        home, "schedule", "penguin", "--local", "--print", "--train-steps", "20", "--set", "units=8"
+    )
+    assert result.code == 0, result.err
+    assert "run penguin --train-steps 20 --warm-start --set units=8 --json" in result.out
+
+
+@pytest.mark.parametrize("task", ["transfer", "distill"])
+def test_local_schedule_of_a_task_that_cannot_warm_start_omits_it(home, task):
+    result = kfx(home, "schedule", task, "--local", "--print")
+    assert result.code == 0, result.err
+    assert f"run {task} --json" in result.out and "--warm-start" not in result.out
+
+
+@pytest.mark.parametrize(
+    ("task", "flags", "message"),
+    [
+        ("transfer", ["--warm-start"], "--warm-start: transfer starts from the pushed model"),
+        ("cartpole_dqn", ["--tune"], "--tune applies to supervised tasks"),
+        ("penguin", ["--set", "units=abc"], "units"),
+    ],
+)
+def test_local_schedule_refuses_what_the_task_cannot_run(home, task, flags, message):
+    result = kfx(home, "schedule", task, "--local", "--print", *flags)
+    assert result.code == 2 and message in result.err
+
+
 @pytest.mark.parametrize("every", ["5h", "3d", "0h", "2w", "daily"])
 def test_local_bad_every(home, every):
     result = kfx(home, "schedule", "penguin", "--local", "--every", every, "--print")

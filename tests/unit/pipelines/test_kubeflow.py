@@ -85,15 +85,19 @@ def _layout(spec: TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
         gen = "ImportExampleGen" if spec.data_format == "tfrecord" else "CsvExampleGen"
         return {
             "data": (gen, "StatisticsGen", "Transform", "Evaluator"),
-            "light": (schema, "ExampleValidator", "AnomalyGate", "Pusher"),
+            "light": (schema, "ExampleValidator", "AnomalyGate", "ModelGate", "Pusher", "Report"),
             "training": ("Trainer", "Tuner") if extended else ("Trainer",),
         }
     if spec.kind == "rl":
-        return {"data": ("PolicyEvaluator",), "light": ("Pusher",), "training": ("RLTrainer",)}
+        return {
+            "data": ("PolicyEvaluator",),
+            "light": ("Pusher", "Report"),
+            "training": ("RLTrainer",),
+        }
     if spec.kind == "offline_rl":
         return {
             "data": ("TrajectoryGen", "PolicyEvaluator"),
-            "light": ("Pusher",),
+            "light": ("Pusher", "Report"),
             "training": ("Trainer",),
         }
     pytest.fail(f"task {spec.name!r}: no expected layout for kind {spec.kind!r}; add one here")
@@ -431,6 +435,19 @@ def test_resolvers_have_no_container_and_no_platform_entry(compiled, case):
     assert non_container.isdisjoint(package.platform)
 
 
+@pytest.mark.parametrize("task", ["penguin", "cartpole_dqn", "cartpole_dt"])
+def test_the_report_is_an_html_artifact_the_kfp_ui_renders(compiled, task):
+    """The KFP UI renders MLMD type `system.HTML` (kfp.dsl.HTML), named by the schema title."""
+    import kfp.dsl
+
+    package = _package(compiled(task, "default", False))
+    component = package.spec.components[package.spec.root.dag.tasks["Report"].component_ref.name]
+    schema = component.output_definitions.artifacts["report"].artifact_type.instance_schema
+    assert yaml.safe_load(schema)["title"] == kfp.dsl.HTML.schema_title == "system.HTML"
+    wanted = {"pushed_model", "blessing", "evaluation", "model_run"}
+    assert wanted <= set(component.input_definitions.artifacts)
+
+
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_pipeline_root_is_under_the_given_root(compiled, case):
     package = _package(compiled(*case))
@@ -717,7 +734,8 @@ def test_for_component_training(component, profile):
 
 
 @pytest.mark.parametrize(
-    "component", ["ImportSchemaGen", "SchemaGen", "ExampleValidator", "AnomalyGate", "Pusher"]
+    "component",
+    ["ImportSchemaGen", "SchemaGen", "ExampleValidator", "AnomalyGate", "Pusher", "Report"],
 )
 def test_for_component_light(component):
     gpu = placement.PROFILES["gpu"]

@@ -54,10 +54,11 @@ def test_optimizer_sits_between_the_evaluator_and_the_pusher(optimized):
     assert _producer(optimizer, "model") == ("Trainer", "model")
     assert _producer(optimizer, "examples") == ("Transform", "transformed_examples")
     assert _producer(optimizer, "transform_graph") == ("Transform", "transform_graph")
-    assert _producer(optimizer, "blessing") == ("Evaluator", "blessing")
-    # The Pusher ships the optimizer's model, still gated by the Evaluator's blessing.
+    assert _producer(optimizer, "blessing") == ("ModelGate", "blessing")
+    # The Pusher ships the optimizer's model, still gated by the gate's blessing.
     assert _producer(dag["Pusher"], "model") == ("ModelOptimizer", "optimized_model")
-    assert _producer(dag["Pusher"], "model_blessing") == ("Evaluator", "blessing")
+    assert _producer(dag["Pusher"], "model_blessing") == ("ModelGate", "blessing")
+    assert _parameter(optimizer, "score_split") == "test"  # what the gate judged on
 
 
 def test_optimizer_gets_the_task_from_its_parameters_and_its_own_overrides(optimized):

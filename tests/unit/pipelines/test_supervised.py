@@ -20,6 +20,7 @@ CHAIN = [
     "baseline_model_resolver",
     "Evaluator",
     "Pusher",
+    "Report",
 ]
 
 

@@ -224,3 +224,20 @@ def test_tuner_fn_prepares_what_the_trainer_prepares(
     assert result.tuner.oracle.max_trials == 2
     assert result.fit_kwargs["steps_per_epoch"] == 2
     assert ("epochs" in result.fit_kwargs) == (algorithm != "hyperband")
+
+
+@pytest.mark.parametrize("task", list(CASES))
+def test_every_task_logs_a_graph_and_every_classifier_its_confusion_matrix(runs, task):
+    from components.reporting import sources
+
+    config = CASES[task].config
+    logs = sources.events(runs(task).model_run_dir)
+    assert logs.graph, f"{task}: no model graph in TensorBoard"
+    images = {tag for run, tag, _ in logs.images if run == "validation"}
+    if config.outputs:  # one matrix per classification output
+        wanted = {
+            f"confusion_matrix/{o.name}" for o in config.outputs if o.problem == "classification"
+        }
+    else:
+        wanted = {"confusion_matrix"} if config.problem == "classification" else set()
+    assert images == wanted

@@ -4,7 +4,7 @@
 for a few steps on the transformed training examples with the task's loss; a subclassed model
 goes on unpruned), then converts the result to TFLite twice: dynamic-range quantisation
 (`TFLITE_FILE`) and full int8 calibrated on training examples (`INT8_FILE`). Each variant is
-scored on the transformed eval split and sized against the model's float32 weights. `save`
+scored on the transformed test split and sized against the model's float32 weights. `save`
 writes the SavedModel, unchanged, beside both flatbuffers and the report (`REPORT_FILE`);
 `properties` flattens the report into scalars (the ModelOptimizer's custom properties).
 
@@ -45,7 +45,7 @@ def optimize(
         serving_dir: a tf_keras SavedModel (from `signatures.export`); its custom layers must
             be registered (their modules imported) first.
         train_files: pattern of the transformed training examples (fine-tuning, calibration).
-        eval_files: pattern of the transformed eval examples (scoring).
+        eval_files: pattern of the transformed examples it is scored on (the test split).
         feature_spec: the transformed feature spec.
         label_key: transformed label key.
         problem: 'classification' or 'regression'.
