@@ -26,10 +26,9 @@ bench: setup
 	$(VENV)/bin/python tests/bench/bench_beam.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_rl.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_trainer_options.py --out BENCHMARKS.md
-	$(VENV)/bin/python tests/bench/bench_tasks.py --out BENCHMARKS.md
-	$(VENV)/bin/python tests/bench/bench_multi_output.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_transfer.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_optimize.py --out BENCHMARKS.md
+	$(VENV)/bin/python tests/bench/bench_gates.py --out BENCHMARKS.md
 
 lint: setup
 	$(VENV)/bin/python -m ruff check pipelines components trainers tests

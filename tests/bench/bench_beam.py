@@ -126,19 +126,28 @@ def measure(rows: int, workers: int) -> dict:
 
 
 EXPLANATION = (
-    "Why so little: in memory, one process already keeps about one core busy, and "
-    "multi_processing adds work instead of only spreading it: each Beam component (ExampleGen, "
-    "StatisticsGen, Transform) starts two SDK-worker processes that import TensorFlow and TFX "
-    "(~3 s on an idle machine, ~1 GiB each), TFX builds and stages an ephemeral tfx sdist for "
-    "it as soon as any Beam argument is set (~1 s), and every bundle crosses gRPC between the "
-    "runner process (which still does the shuffles) and the workers. That is three busy "
-    "processes on two cores; StatisticsGen, Arrow-vectorised and fast in memory, was slower in "
-    "multi_processing mode in every run so far. The wall times also depend on what else runs "
-    "on the machine (mean load in the table): under load, three processes get a larger share "
-    "of the CPU than one, which can make 2 workers look faster than on an idle machine. "
-    "multi_processing is for machines with cores to spare; the default (no Beam arguments) "
-    "stays in memory."
+    "Why multi_processing can gain little on few cores: in memory, one process already keeps "
+    "about one core busy, and multi_processing adds work instead of only spreading it: each Beam "
+    "component (ExampleGen, StatisticsGen, Transform) starts SDK-worker processes that import "
+    "TensorFlow and TFX, TFX builds and stages an ephemeral tfx sdist as soon as any Beam "
+    "argument is set, and every bundle crosses gRPC between the runner process (which still "
+    "does the shuffles) and the workers, so the runner and both workers are busy at once. The "
+    "wall times also "
+    "depend on what else runs on the machine (mean load in the table): under load, several "
+    "processes get a larger share of the CPU than one, which can make 2 workers look faster "
+    "than on an idle machine; the CPU-seconds ratio is the steadier figure. multi_processing "
+    "is for machines with cores to spare; the default (no Beam arguments) stays in memory."
 )
+
+
+def stage_note(one: dict, two: dict) -> str:
+    """Which components were slower with 2 workers in this run (from the table's figures)."""
+    slower = [
+        f"{n} ({one['components'].get(n, 0):.1f} s → {two['components'].get(n, 0):.1f} s)"
+        for n in NODES
+        if two["components"].get(n, 0) > one["components"].get(n, 0) + 1.0
+    ]
+    return f"Slower with 2 workers in this run: {', '.join(slower)}." if slower else ""
 
 
 def render(results: list[dict], rows: int) -> str:
@@ -169,7 +178,7 @@ def render(results: list[dict], rows: int) -> str:
         verdict = (
             f"On {cores} cores, 2 workers ran {speed:.2f}× as fast as 1 while using {cpu:.2f}× "
             f"the CPU seconds; if 1 worker keeps one core busy, 2 workers on 2 idle cores can be "
-            f"at most ~{2 / cpu:.1f}× as fast."
+            f"at most ~{2 / cpu:.1f}× as fast. {stage_note(one, two)}"
         )
     lines = [
         BEGIN,

@@ -35,7 +35,7 @@ LABELS = {
 
 def run(home: Path, task: str, extra: list[str]) -> dict:
     """One `kfx run TASK --optimize --json` process: its JSON summary plus the process wall."""
-    start = time.monotonic()
+    load, start = os.getloadavg()[0], time.monotonic()
     proc = subprocess.run(
         [KFX, "--home", str(home), "run", task, "--optimize", "--json", *extra],
         capture_output=True,
@@ -45,7 +45,7 @@ def run(home: Path, task: str, extra: list[str]) -> dict:
     if proc.returncode != 0:
         sys.exit(f"kfx run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    summary["process_s"] = time.monotonic() - start
+    summary["process_s"], summary["load"] = time.monotonic() - start, load
     if not summary.get("optimizer"):
         sys.exit(f"no optimizer record (blessed: {summary['blessed']}):\n{proc.stderr[-3000:]}")
     return summary
@@ -95,8 +95,9 @@ def render(task: str, summary: dict, extra: list[str]) -> str:
         f"Command: `make bench` (= `{Path(sys.executable).name} tests/bench/bench_optimize.py`: "
         f"one `{command}` in a new home), run {datetime.date.today().isoformat()} on "
         f"{os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}. "
-        f"Each {metric} is measured by the ModelOptimizer on the same transformed eval split "
-        f"(the Evaluator's {summary['metric']} of the SavedModel: {summary['value']:.4f}); "
+        f"Each {metric} is measured by the ModelOptimizer on the same transformed test split "
+        f"(the split the gate judges; the Evaluator's {summary['metric']} of the SavedModel: "
+        f"{summary['value']:.4f}); "
         "sizes are against the model's float32 weights. The pushed folder holds the "
         "SavedModel and both `.tflite` files.",
         "",
@@ -115,7 +116,8 @@ def render(task: str, summary: dict, extra: list[str]) -> str:
         f"Wall time: {summary['process_s']:.0f} s for the whole run, of which Trainer "
         f"{summary['components'].get('Trainer', 0):.0f} s and ModelOptimizer "
         f"{summary['components'].get('ModelOptimizer', 0):.0f} s (pruning fine-tune, two "
-        "conversions, four evaluations; timings on a shared machine are noisy).",
+        f"conversions, four evaluations; 1-minute load average at the start: "
+        f"{summary['load']:.1f} on {os.cpu_count()} shared cores, so timings are noisy).",
         END,
     ]
     return "\n".join(lines) + "\n"

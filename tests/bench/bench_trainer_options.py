@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from report import cpu_model, write_section  # tests/bench, the script's folder
+from runs import split_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 KFX = str(Path(sys.executable).with_name("kfx"))
@@ -69,6 +70,7 @@ def pipelines(base: Path, repeats: int) -> list[dict]:
             row["accuracy"] = [r["value"] for r in runs]
             row["trainer_s"] = [r["components"]["Trainer"] for r in runs]
             row["load"] = os.getloadavg()[0]
+            row["test_rows"] = len(split_rows(home, runs[0]["task"], runs[0]["run_id"], "test"))
             print(json.dumps(row), file=sys.stderr)
             rows.append(row)
     return rows
@@ -126,6 +128,10 @@ def render(rows: list[dict], micro_rows: list[dict], repeats: int, load: tuple) 
     def figures(values, fmt):
         return " / ".join(format(v, fmt) for v in values)
 
+    n = {r["task"]: r["test_rows"] for r in rows}
+    sizes = ", ".join(f"{task} {count} rows" for task, count in n.items())
+    steps = " or ".join(f"{1 / count:.3f} ({task})" for task, count in n.items())
+
     lines = [
         BEGIN,
         "## Trainer options: learning-rate schedules and mixed precision",
@@ -137,9 +143,9 @@ def render(rows: list[dict], micro_rows: list[dict], repeats: int, load: tuple) 
         "Default train steps; each figure is one `kfx run TASK --json --set lr_schedule=S "
         "--set precision=P --set seed=N` process (N = 42, 43, ...); iris is "
         "`tests/fixtures/csvs.py`'s iris CSV through the tabular trainer. Accuracy is the "
-        "Evaluator's on the held-out split; Trainer is the component's wall time (data, fit, "
-        "export). The held-out splits are small (penguin ~110 rows, iris ~47), so one "
-        "example moves accuracy by 0.01-0.02: differences of that size are noise.",
+        "Evaluator's on the test split; Trainer is the component's wall time (data, fit, "
+        f"export). The test splits are small ({sizes}), so one example moves accuracy by "
+        f"{steps}: differences of that size are noise.",
         "",
         "| task | lr_schedule | precision | accuracy | Trainer s |",
         "|---|---|---|---|---|",

@@ -156,7 +156,7 @@ def test_an_impossible_main_gate_from_the_cli_blocks_the_push(home, reviews):
     assert result.code == 0, result.err
     summary = result.json
     assert summary["metric"] == "accuracy" and summary["threshold"] == 1.01
-    assert summary["thresholds"] == {"sentiment/accuracy": 1.01, "rating/rmse": 0.6}
+    assert summary["thresholds"] == {"sentiment/accuracy": 1.01, "rating/rmse": 0.55}
     assert summary["value"] == summary["metrics"]["sentiment/accuracy"] < 1.01
     assert summary["states"]["Trainer"] == "cached"
     assert summary["blessed"] is False and summary["pushed_model"] is None

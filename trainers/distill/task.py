@@ -6,6 +6,7 @@ TASK = digits_task(
     "distill",
     "trainers.distill",
     "scikit-learn digits (1797 8x8 images): tiny MLP student of the pushed cnn_vgg teacher",
-    threshold=0.95,
+    threshold=0.965,
+    reason="the same student on the labels alone reaches 0.962 (alpha=1, 3 seeds, make bench)",
     source_task="cnn_vgg",
 )

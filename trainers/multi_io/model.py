@@ -29,6 +29,8 @@ class HParams(keras_trainer.FitParams):
     """Loss weight of the sentiment output (cross-entropy)."""
     value_weight: float = 1.0
     """Loss weight of the rating output (squared error in stars)."""
+    use_price: bool = True
+    """False: the price inputs stay but feed nothing (the text-only reference of the rating)."""
     learning_rate: float = 3e-3
     """Adam's learning rate."""
     name: str = "multi_io"
@@ -36,7 +38,11 @@ class HParams(keras_trainer.FitParams):
 
 
 def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
-    """{token ids, price} → text and numeric branches → shared layer → {sentiment, rating}."""
+    """{token ids, price} → text and numeric branches → shared layer → {sentiment, rating}.
+
+    With `use_price=False` the numeric branch is left out: the model takes the same inputs
+    but does not see the price.
+    """
     text_key = xf(TEXT)
     numeric = ctx.features.numeric
     inputs = {text_key: tf.keras.Input((MAX_TOKENS,), name=text_key, dtype=tf.int64)}
@@ -47,8 +53,11 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
         vocabulary, hp.embedding_dim, mask_zero=True, name="embedding"
     )(inputs[text_key])
     text = tf.keras.layers.GlobalAveragePooling1D(name="mean_embedding")(words)
-    number = FeatureVector(numeric, {}, name="numeric")(inputs)
-    joined = tf.keras.layers.Concatenate(name="text_and_numeric")([text, number])
+    if hp.use_price:
+        number = FeatureVector(numeric, {}, name="numeric")(inputs)
+        joined = tf.keras.layers.Concatenate(name="text_and_numeric")([text, number])
+    else:  # same inputs and serving signature; the shared layer sees the text alone
+        joined = text
     shared = tf.keras.layers.Dense(hp.units, activation="relu", name="shared")(joined)
     heads = {head.name: head for head in ctx.heads}
     outputs = {name: keras_trainer.head_output(heads[name], shared) for name in (CLASS, VALUE)}

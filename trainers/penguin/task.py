@@ -13,6 +13,7 @@ TASK = TaskSpec(
     problem="classification",
     metric="accuracy",
     threshold=0.97,
+    reason="at most one mistake on the ~46 test penguins (majority class: 0.50)",
     schema="penguin/schema.pbtxt",
     train_steps=1000,
 )

@@ -7,4 +7,5 @@ TASK = digits_task(
     "trainers.subclassed",
     f"{DATASET}: subclassed model, GradientTape loop",
     threshold=0.96,
+    reason="LogisticRegression on the raw pixels reaches 0.937 on this test split (make bench)",
 )

@@ -42,8 +42,9 @@ class HParams(images.ImageParams):
     """Share of the train steps spent in phase 1 (1.0: frozen only, no fine-tuning)."""
     fine_tune_lr_factor: float = 0.1
     """Phase 2's learning rate is learning_rate times this."""
-    train_fraction: float = 1.0
-    """Share of the training examples used (a fixed subset by content hash): small data."""
+    train_fraction: float = 0.1
+    """Share of the training examples used (a fixed subset by content hash): small data,
+    where a backbone should help; 1.0 trains on the whole train split."""
     dense: int = 64
     """Width of the new head's hidden layer."""
     dropout: float = 0.3

@@ -38,6 +38,16 @@ def test_every_trainer_package_task_is_registered_once():
     assert all(name == spec.name for name, spec in specs.items())
 
 
+def test_every_built_in_gate_says_why_its_threshold_is_where_it_is():
+    missing = [
+        f"{spec.name}/{output.key}"
+        for spec in tasks.builtin().values()
+        for output in spec.scored
+        if output.threshold is not None and not output.reason.strip()
+    ]
+    assert not missing, f"thresholds without a reason: {missing}"
+
+
 def test_unknown_task_suggests_the_nearest_name(home):
     with pytest.raises(TaskError, match="did you mean penguin"):
         tasks.get("pengiun", home)
