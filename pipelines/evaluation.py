@@ -98,4 +98,3 @@ def _multi_output_eval_config(spec: TaskSpec):
             for o in spec.outputs
         ],
     )
-

@@ -182,9 +182,7 @@ def test_declared_tfrecord_data_uses_import_example_gen(penguin, home, tmp_path)
     assert "ImportExampleGen" in ids and "CsvExampleGen" not in ids
 
 
-def test_declared_csv_data_uses_csv_example_gen_whatever_the_folder_holds(
-    penguin, home, tmp_path
-):
+def test_declared_csv_data_uses_csv_example_gen_whatever_the_folder_holds(penguin, home, tmp_path):
     (tmp_path / "span-1").mkdir()
     (tmp_path / "span-1" / "data.tfrecord.gz").write_bytes(b"")
     assert penguin.data_format == "csv"

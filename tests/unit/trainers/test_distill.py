@@ -1,6 +1,5 @@
 """Distillation: the loss by hand, the Distiller's train step, the student and the teacher."""
 
-
 import numpy as np
 import pytest
 import tensorflow as tf
