@@ -24,7 +24,7 @@ from report import cpu_model, write_section  # tests/bench, the script's folder
 ROOT = Path(__file__).resolve().parents[2]
 KFX = str(Path(sys.executable).with_name("kfx"))
 BEGIN, END = "<!-- bench:optimize:begin -->", "<!-- bench:optimize:end -->"
-TARGET_RATIO, TARGET_DROP_POINTS = 3.5, 1.0  # issue #4 item 8: ≥ 3.5× smaller, ≤ 1 point lost
+TARGET_RATIO, TARGET_DROP_POINTS = 3.5, 1.0  # goals: ≥ 3.5× smaller than float32, ≤ 1 point lost
 LABELS = {
     "saved_model": "SavedModel (float32, as trained and blessed)",
     "pruned": "pruned + fine-tuned Keras model (float32)",

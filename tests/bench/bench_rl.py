@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from tests.bench.report import cpu_model, write_section  # noqa: E402
 
 BEGIN, END = "<!-- bench:rl:begin -->", "<!-- bench:rl:end -->"
-# The issue's budgets: env steps and wall time per seed; the return goal is the task's gate.
+# Budgets per seed: env steps and wall time; the return goal is the task's gate.
 GOALS = {
     "cartpole_dqn": {"steps": 50_000, "wall_s": 300.0},
     "cartpole_qnet": {"steps": 100_000, "wall_s": 300.0},
@@ -157,7 +157,7 @@ def section(results: dict[str, list[dict]], args) -> str:
     seeds = " ".join(map(str, args.seeds))
     lines = [
         BEGIN,
-        "## RL on CartPole-v1: DQN, online Q-learning, Decision Transformer (issue 5)",
+        "## RL on CartPole-v1: DQN, online Q-learning, Decision Transformer",
         "",
         f"Command: `.venv/bin/python tests/bench/bench_rl.py --seeds {seeds}` (= a line of "
         f"`make bench`), {args.episodes} greedy evaluation episodes per seed on "
