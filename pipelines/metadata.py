@@ -116,11 +116,8 @@ def _run_executions(mlmd, run_id: str, nodes: dict[int, str]) -> list:
 
 
 def _outputs(mlmd, execution_id: int) -> list:
-    from ml_metadata.proto import metadata_store_pb2
-
-    events = mlmd.get_events_by_execution_ids([execution_id])
-    ids = [e.artifact_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
-    return mlmd.get_artifacts_by_id(ids) if ids else []
+    """Every output artifact of one execution, whatever its key."""
+    return [a for found in _outputs_by_key(mlmd, execution_id).values() for a in found]
 
 
 def _custom(artifact, key):
