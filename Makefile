@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.kfx-setup
 
-.PHONY: setup demo test test-unit bench lint clean
+.PHONY: setup demo test test-unit bench lint image clean
 
 # The venv is rebuilt only when the lock file, the project metadata or the setup script change.
 $(STAMP): requirements.lock pyproject.toml infra/setup.sh
@@ -29,6 +29,10 @@ bench: setup
 	$(VENV)/bin/python tests/bench/bench_transfer.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_optimize.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_gates.py --out BENCHMARKS.md
+
+# The component image compiled pipelines run (buildah, no Docker daemon; see README).
+image:
+	bash infra/build_image.sh
 
 lint: setup
 	$(VENV)/bin/python -m ruff check pipelines components trainers tests

@@ -5,10 +5,15 @@ schema on (downstream components consume the gate's `validated_schema`, so Trans
 and Trainer cannot start before the data passed) or fails the pipeline with a readable list.
 It fails closed: an anomalies artifact without a split's findings, or that cannot be read,
 stops the run as surely as an anomaly. Artifacts are read through `tf.io.gfile`.
+
+Given the data folder (`data_root`, set when compiled for Kubeflow) and the Examples, the gate
+also moves the rejected span to `rejected/` with the reasons beside it, so the next run reads
+the last good span, as `kfx run` does locally after a failed run.
 """
 
 import dataclasses
 import os
+import time
 
 from tfx.dsl.component.experimental.annotations import (
     InputArtifact,
@@ -17,7 +22,9 @@ from tfx.dsl.component.experimental.annotations import (
 )
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils
-from tfx.types.standard_artifacts import ExampleAnomalies, Schema
+from tfx.types.standard_artifacts import ExampleAnomalies, Examples, Schema
+
+from components.span_layout import REJECTED, SPAN, WHY_FILE
 
 SCHEMA_FILE = "schema.pbtxt"
 ANOMALIES_FILE = "SchemaDiff.pb"  # what ExampleValidator writes in each Split-<name> dir
@@ -86,6 +93,25 @@ def message(anomalies: list[Anomaly], schema_hint: str, source: str = "the data"
     return "\n".join(lines)
 
 
+def quarantine(data_root: str, span: int, why: str) -> str | None:
+    """Moves `data_root/span-N` to `data_root/rejected/span-N-TIME` with `why` beside it.
+
+    Returns the new folder, or None if the span folder is not there (already moved).
+    """
+    import tensorflow as tf
+
+    source = os.path.join(data_root, f"{SPAN}{span}")
+    if not tf.io.gfile.isdir(source):
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    destination = os.path.join(data_root, REJECTED, f"{SPAN}{span}-{stamp}")
+    tf.io.gfile.makedirs(os.path.dirname(destination))
+    tf.io.gfile.rename(source, destination)
+    with tf.io.gfile.GFile(os.path.join(destination, WHY_FILE), "w") as handle:
+        handle.write(f"rejected by the AnomalyGate at {stamp} (UTC)\n{why}\n")
+    return destination
+
+
 # The pipeline calls this after ExampleValidator.
 @component
 def AnomalyGate(  # noqa: N802 (TFX component names are classes)
@@ -93,13 +119,23 @@ def AnomalyGate(  # noqa: N802 (TFX component names are classes)
     schema: InputArtifact[Schema],
     validated_schema: OutputArtifact[Schema],
     schema_hint: Parameter[str] = "the schema",
+    data_root: Parameter[str] = "",
+    examples: InputArtifact[Examples] = None,
 ) -> None:
-    """Fails on any anomaly; otherwise republishes the schema the data was checked against."""
+    """Fails on any anomaly, else republishes the schema the data was checked against.
+
+    With `data_root` and `examples`, a rejected span is moved aside before failing.
+    """
     import tensorflow as tf
 
     found = read(anomalies.uri, anomalies.split_names)
     if found:
-        raise DataValidationError(message(found, schema_hint))
+        why = message(found, schema_hint)
+        span = examples.get_int_custom_property("span") if examples is not None else 0
+        moved = quarantine(data_root, span, why) if data_root and span else None
+        if moved:
+            why += f"\nspan {span} moved to {moved}; the next run reads the last good span"
+        raise DataValidationError(why)
     source = os.path.join(schema.uri, SCHEMA_FILE)
     if not tf.io.gfile.exists(source):
         raise DataValidationError(f"{source}: no schema to pass on; fail closed")

@@ -44,3 +44,42 @@ def set_properties(artifact, values: Mapping[str, str | int | float]) -> None:
             artifact.set_int_custom_property(key, int(value))
         else:
             artifact.set_float_custom_property(key, float(value))
+
+
+ABSENT_FILE = "ABSENT.txt"  # in a Model artifact that a lookup found nothing for
+
+
+def mark_absent(folder: str, why: str) -> None:
+    """Marks an output artifact as holding nothing (an orchestrator always creates one)."""
+    import tensorflow as tf
+
+    tf.io.gfile.makedirs(folder)
+    with tf.io.gfile.GFile(os.path.join(folder, ABSENT_FILE), "w") as handle:
+        handle.write(why + "\n")
+
+
+def present(artifact):
+    """`artifact`, or None when it is missing or marked absent by a lookup.
+
+    A Model that is neither marked absent nor holds a SavedModel stays `artifact`: its
+    reader fails closed on it.
+    """
+    import tensorflow as tf
+
+    if artifact is None or tf.io.gfile.exists(os.path.join(artifact.uri, ABSENT_FILE)):
+        return None
+    return artifact
+
+
+def copy_tree(source: str, destination: str) -> int:
+    """Copies every file under `source` to `destination` (local or remote); returns the count."""
+    import tensorflow as tf
+
+    copied = 0
+    for folder, _, files in tf.io.gfile.walk(source):
+        target = os.path.join(destination, os.path.relpath(folder, source))
+        tf.io.gfile.makedirs(target)
+        for name in files:
+            tf.io.gfile.copy(os.path.join(folder, name), os.path.join(target, name), overwrite=True)
+            copied += 1
+    return copied

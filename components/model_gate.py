@@ -20,7 +20,7 @@ from tfx.dsl.component.experimental.annotations import (
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEvaluation
 
-from components import gate
+from components import artifacts, gate
 
 BASELINE = "baseline"  # TFMA's model_name of the baseline model
 
@@ -161,6 +161,7 @@ def ModelGate(  # noqa: N802 (TFX component names are classes)
         baseline_model: the latest blessed model the Evaluator compared with, if any.
     """
     gated = [Gated(**g) for g in json.loads(outputs)]
+    baseline_model = artifacts.present(baseline_model)  # a lookup may have found none
     values = metric_values(evaluation.uri)
     if baseline_model is not None and not any(k[0] == BASELINE for k in values):
         raise ValueError(f"{evaluation.uri}: the baseline model was not evaluated")

@@ -113,6 +113,7 @@ def PolicyEvaluator(  # noqa: N802 (TFX component names are classes)
     """Evaluates candidate, baseline and a random policy; writes returns and the blessing."""
     from tfx.utils import path_utils
 
+    baseline_model = artifacts.present(baseline_model)  # a lookup may have found none
     baseline_dir = (
         path_utils.serving_model_dir(baseline_model.uri) if baseline_model is not None else None
     )

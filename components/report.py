@@ -89,5 +89,11 @@ def Report(  # noqa: N802 (TFX component names are classes)
         html = reporting.error_page(task, err)
         report.set_string_custom_property("error", f"{type(err).__name__}: {err}")
         report.set_int_custom_property("complete", 0)
+    import os
+
+    import tensorflow as tf
+
+    # The page is a file at the URI; an orchestrator may not have made its folder.
+    tf.io.gfile.makedirs(os.path.dirname(report.uri))
     report.write(html)
     report.set_string_custom_property("display_name", DISPLAY_NAME)

@@ -78,6 +78,7 @@ def RLTrainer(  # noqa: N802 (TFX component names are classes)
     base_model: InputArtifact[Model] = None,
 ) -> None:
     """Runs `train_and_export` (`config`: `TrainerConfig.to_json()`) on the artifacts' URIs."""
+    base_model = artifacts.present(base_model)  # a lookup may have found none
     base_uri = base_model.uri if base_model is not None else None
     summary = train_and_export(trainer_module, config, model.uri, model_run.uri, base_uri)
     found = {key: float(summary[key]) for key in PROPERTIES if summary.get(key) is not None}

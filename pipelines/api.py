@@ -419,6 +419,10 @@ class Compiled:
     pipeline_root: str
     data_dir: str | None
     """Where to upload the task's data (None: the task needs none)."""
+    target: str = "kubeflow"
+    """'kubeflow' (open-source KFP v2) or 'vertex'."""
+    schema_file: str | None = None
+    """Where to upload the task's curated schema (None: the task has none)."""
 
 
 def compile_task(
@@ -432,8 +436,12 @@ def compile_task(
     tpu: str | None = None,
     source_model: str | None = None,
     output: str | Path | None = None,
+    target: str = "kubeflow",
 ) -> Compiled:
     """Compiles the task for Kubeflow into one two-document YAML (PipelineSpec + PlatformSpec).
+
+    `target`: 'kubeflow' (open-source Kubeflow Pipelines v2) or 'vertex' (Vertex AI
+    Pipelines); pipelines/targets.py says what differs.
 
     Raises:
         TaskError: a bad option (placement, a missing `--source-model`).
@@ -447,10 +455,46 @@ def compile_task(
     remote = kubeflow.RemoteHome(pipeline_root)
     opts = run_options(spec, settings, remote.data_dir(spec.name), source_model=source_model)
     try:
-        documents = kubeflow.compile_pipeline(spec, opts, image, pipeline_root, training)
+        documents = kubeflow.compile_pipeline(spec, opts, image, pipeline_root, training, target)
     except ValueError as err:
         raise TaskError(f"kfx compile {spec.name}: {err}") from None
     path = Path(output) if output else home.root / "compiled" / f"{spec.name}.yaml"
     kubeflow.write(documents, path)
     data_dir = remote.data_dir(spec.name) if kinds.of(spec).reads_data else None
-    return Compiled(path, image, pipeline_root, data_dir)
+    schema = remote.schema_file(spec.name) if spec.schema_path is not None else None
+    return Compiled(path, image, pipeline_root, data_dir, target, schema)
+
+
+def run_kfp_local(
+    home: Home,
+    task: str,
+    settings: Settings = Settings(),
+    *,
+    data: str | Path | None = None,
+    threshold: float | None = None,
+    progress: Callable[[str, str, float], None] | None = None,
+    verbose: bool = False,
+):
+    """Compiles `task` for open-source Kubeflow and executes the YAML with kfp.local.
+
+    `data` becomes the task's next span, uploaded to the remote-style folder with the others;
+    `threshold` gates this run's main metric.
+
+    Returns a `kfp_local.KfpLocalRun`: each task's status, the gate's decision, the push.
+
+    Raises:
+        TaskError: an unknown task, a bad file or an option the task cannot take.
+        HomeBusy: another run of the same task holds its lock.
+    """
+    from pipelines import kfp_local
+
+    known = tasks.get(task, home)
+    run_options(known, settings, home.data_dir(known.name))  # bad options fail first
+    with home.lock(known.name):
+        spec = stage(home, task, data, threshold=threshold).spec
+
+        def package_for(remote, image: str) -> Path:
+            output = Path(remote.root) / "compiled" / f"{spec.name}.yaml"
+            return compile_task(home, spec, settings, image, remote.root, output=output).path
+
+        return kfp_local.run(home, spec, package_for, progress, verbose)

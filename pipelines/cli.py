@@ -15,12 +15,13 @@ import sys
 from pathlib import Path
 
 import pipelines  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from pipelines import cli_inspect, console
+from pipelines import cli_inspect, console, ids
 from pipelines.cli_parser import Parser
 from pipelines.errors import TaskError
 from pipelines.home import Home, HomeBusy, HomeUnusable
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INVALID_DATA = 1, 2, 3
+KFP_LOCAL = "kfp-local"
 WRITING = ("run", "schedule", "compile")  # commands that write into the home
 
 
@@ -40,7 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--label", metavar="COLUMN", help="label column of --data; registers a task")
     run.add_argument("--name", help="name of the --data task (default: the file's stem)")
     run.add_argument("--threshold", type=float, help="Evaluator threshold for the gating metric")
-    run.add_argument("--runner", choices=("local", "beam"), default="local")
+    run.add_argument(
+        "--runner",
+        choices=("local", "beam", KFP_LOCAL),
+        default="local",
+        help=f"{KFP_LOCAL}: compile for Kubeflow and execute the YAML with kfp.local",
+    )
     run.add_argument("--no-cache", action="store_true", help="re-run every component")
     run.add_argument(
         "--env",
@@ -74,7 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         "compile", help="compile for Kubeflow Pipelines", parents=[shaping, cluster]
     )
     compile_.add_argument("task")
-    compile_.add_argument("--target", choices=("kubeflow",), default="kubeflow")
+    compile_.add_argument(
+        "--target",
+        choices=("kubeflow", "vertex"),
+        default="kubeflow",
+        help="kubeflow: open-source Kubeflow Pipelines v2; vertex: Vertex AI Pipelines",
+    )
     compile_.add_argument(
         "-o", "--output", metavar="FILE.yaml", help="default: HOME/compiled/TASK.yaml"
     )
@@ -238,6 +249,7 @@ def _compile(args, home: Home, spec) -> Path:
         tpu=args.tpu,
         source_model=args.source_model,
         output=getattr(args, "output", None),
+        target=getattr(args, "target", "kubeflow"),
     )
     console.compiled(spec.name, compiled)
     return compiled.path
@@ -325,6 +337,8 @@ def cmd_run(args) -> int:
     from pipelines import api
 
     home = Home.resolve(args.home)
+    if args.runner == KFP_LOCAL:
+        return _run_kfp_local(args, home)
 
     progress = console.Progress(home)
 
@@ -350,6 +364,39 @@ def cmd_run(args) -> int:
     if args.json:
         print(json.dumps(result.to_json()))
     return {api.OK: 0, api.INVALID_DATA: EXIT_INVALID_DATA}.get(result.outcome, EXIT_FAILED)
+
+
+def _run_kfp_local(args, home: Home) -> int:
+    """`kfx run TASK --runner kfp-local`: the compiled Kubeflow YAML, executed by kfp.local."""
+    import time
+
+    from pipelines import api
+
+    asked = {"--label": args.label, "--name": args.name, "--env": args.env}
+    given = [flag for flag, value in asked.items() if value is not None]
+    if given or not args.task:
+        refused = ", ".join(given) or "no TASK"
+        raise TaskError(
+            f"--runner {KFP_LOCAL} runs a registered task as compiled ({refused}): register "
+            f"it with a local run first, then kfx run TASK --runner {KFP_LOCAL} [--data FILE]"
+        )
+    started = time.monotonic()
+    console.info(f"{args.task}: compiling for Kubeflow and running it with kfp.local")
+    result = api.run_kfp_local(
+        home,
+        args.task,
+        _settings(args, cache=not args.no_cache),
+        data=args.data,
+        threshold=args.threshold,
+        progress=console.kfp_task,
+        verbose=args.verbose,
+    )
+    console.kfp_local_result(result, time.monotonic() - started)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    if result.failed == ids.ANOMALY_GATE:
+        return EXIT_INVALID_DATA
+    return EXIT_FAILED if result.failed else 0
 
 
 def cmd_predict(args) -> int:

@@ -49,6 +49,32 @@ class Progress:
         info(f"  {node:<28} {state:<9} {seconds:7.1f} s")
 
 
+def kfp_task(node: str, event: str, seconds: float) -> None:
+    """One line per finished kfp.local task (kfp.local keeps no MLMD to ask for states)."""
+    if event != "running":
+        info(f"  {node:<28} {'complete' if event == 'finished' else 'FAILED':<9} {seconds:7.1f} s")
+
+
+def kfp_local_result(result, wall: float) -> None:
+    """The end of `kfx run --runner kfp-local`: the gate's decision, the push, or the failure."""
+    print(
+        f"{result.spec.name}: kfp.local ran {result.package} in {wall:.1f} s "
+        f"({len(result.tasks)} container tasks; artifacts in {result.run_dir})"
+    )
+    if result.failed:
+        failed = next(t for t in result.tasks if t.name == result.failed)
+        print(f"  {result.failed} failed; its log: {failed.log}")
+        for line in result.error.splitlines():
+            print(f"    {line}")
+    if result.decision:
+        verdict = "BLESSED" if result.blessed else "NOT BLESSED"
+        print(f"  {verdict}: {result.decision['reason']}")
+    if result.pushed:
+        print(f"  pushed model: {result.pushed}")
+    elif result.decision and not result.blessed:
+        print("  nothing pushed: the serving model is unchanged")
+
+
 def table(rows: list[dict], columns: list[str]) -> None:
     """A plain aligned table on stdout."""
     widths = {c: max([len(c)] + [len(str(r[c])) for r in rows]) for c in columns}
@@ -169,11 +195,15 @@ def tasks(specs: list, as_json: bool = False) -> None:
 
 
 def compiled(task: str, result) -> None:
-    """Where `kfx compile` wrote the pipeline, and where its data must be uploaded."""
+    """Where `kfx compile` wrote the pipeline, and what must be uploaded where."""
+    uploads = []
+    if result.data_dir:
+        uploads.append(f"the data to {result.data_dir}/span-N/")
+    if result.schema_file:
+        uploads.append(f"the schema to {result.schema_file}")
     info(
-        f"{task}: compiled for Kubeflow → {result.path} (image {result.image}, root "
-        f"{result.pipeline_root})"
-        + (f"; upload the data to {result.data_dir}/span-N/" if result.data_dir else "")
+        f"{task}: compiled for {result.target} → {result.path} (image {result.image}, root "
+        f"{result.pipeline_root})" + (f"; upload {' and '.join(uploads)}" if uploads else "")
     )
 
 

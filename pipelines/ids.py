@@ -27,3 +27,7 @@ BASELINE_RESOLVER = "baseline_model_resolver"
 WARM_START_RESOLVER = "warm_start_model_resolver"
 SOURCE_RESOLVER = "source_model_resolver"
 SOURCE_IMPORTER = "source_model_importer"
+BASELINE_LOOKUP = "baseline_model_lookup"
+WARM_START_LOOKUP = "warm_start_model_lookup"
+SOURCE_LOOKUP = "source_model_lookup"
+LOOKUPS = (BASELINE_LOOKUP, WARM_START_LOOKUP, SOURCE_LOOKUP)  # LatestPushedModel nodes (Kubeflow)

@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from pipelines import kinds, placement
+from pipelines import kinds, placement, targets
 from pipelines.options import RunOptions
 from trainers.spec import TaskSpec
 
@@ -38,6 +38,10 @@ class RemoteHome:
     def data_dir(self, task: str) -> str:
         """Where ExampleGen reads the task's data (upload it there)."""
         return f"{self.root.rstrip('/')}/data/{task}"
+
+    def schema_file(self, task: str) -> str:
+        """Where ImportSchemaGen reads the task's curated schema (upload it there)."""
+        return f"{self.root.rstrip('/')}/schemas/{task}/schema.pbtxt"
 
 
 def _resource_spec(place: placement.Placement):
@@ -86,13 +90,19 @@ def compile_pipeline(
     image: str,
     pipeline_root: str = DEFAULT_PIPELINE_ROOT,
     training: placement.Placement | None = None,
+    target: str = "kubeflow",
 ) -> list[dict[str, Any]]:
-    """The two YAML documents for `kfp.Client.upload_pipeline`: PipelineSpec, PlatformSpec."""
+    """The two YAML documents for `kfp.Client.upload_pipeline`: PipelineSpec, PlatformSpec.
+
+    `target`: 'kubeflow' (open-source KFP v2) or 'vertex' (Vertex AI), see pipelines/targets.py.
+    """
     from tfx.dsl.components.base import base_component
     from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner as v2
 
+    from components import entrypoint
+
     training = training or placement.training_placement(spec.placement)
-    opts = dataclasses.replace(opts, target="kubeflow")
+    opts = dataclasses.replace(opts, target=target)
     kind = kinds.of(spec)
     pipeline = kind.create_pipeline(spec, RemoteHome(pipeline_root), opts)
     placements = {}
@@ -103,7 +113,9 @@ def compile_pipeline(
             )
             component.with_platform_config(_resource_spec(placements[component.id]))
     runner = v2.KubeflowV2DagRunner(
-        config=v2.KubeflowV2DagRunnerConfig(default_image=image, use_pipeline_spec_2_1=True),
+        config=v2.KubeflowV2DagRunnerConfig(
+            default_image=image, default_commands=entrypoint.COMMAND, use_pipeline_spec_2_1=True
+        ),
         output_dir="unused",  # write_out=False: nothing is written
     )
     job = runner.run(pipeline, write_out=False)
@@ -111,6 +123,10 @@ def compile_pipeline(
     pipeline_spec["defaultPipelineRoot"] = job.get("runtimeConfig", {}).get(
         "gcsOutputDirectory", RemoteHome(pipeline_root).pipeline_root(spec.name)
     )
+    for task_id in targets.TARGETS[target].uncached:
+        task = pipeline_spec["root"]["dag"]["tasks"].get(task_id)
+        if task is not None:  # its output depends on files outside the pipeline
+            task["cachingOptions"] = {"enableCache": False}
     executors = {}
     containers = pipeline_spec["deploymentSpec"]["executors"]
     for component_id, place in placements.items():

@@ -36,7 +36,7 @@ class RunOptions:
     eval_episodes: int | None = None
     """Policy evaluation episodes (RL tasks); None uses the pipeline's default."""
     target: str = "local"
-    """'local' or 'kubeflow': Kubeflow compiles only TFX's standard resolver strategies."""
+    """'local', 'kubeflow' (open-source KFP v2) or 'vertex': see pipelines/targets.py."""
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     """Beam pipeline arguments for the data components."""
     optimize: bool = False

@@ -62,6 +62,7 @@ LIGHT_COMPONENTS = (
     ids.MODEL_GATE,
     ids.PUSHER,
     ids.REPORT,
+    *ids.LOOKUPS,
 )
 
 

@@ -14,13 +14,10 @@ import re
 import shutil
 from pathlib import Path
 
+from components.span_layout import REJECTED, SPAN, WHY_FILE
 from pipelines.errors import TaskError
 from pipelines.home import Home
 from trainers.spec import ENVIRONMENT, USER_DATA, TaskSpec
-
-SPAN = "span-"
-REJECTED = "rejected"
-WHY_FILE = "REJECTED.txt"  # beside a rejected span's data: which run rejected it, and why
 
 
 def feature_name(column: str) -> str:

@@ -1,92 +1,33 @@
-"""Pipeline pieces every kind shares: model resolvers, the Pusher and the Pipeline object."""
+"""Pipeline pieces every kind shares: model lookups (per target), Pusher, Report, Pipeline."""
 
 from __future__ import annotations
 
-from pipelines import ids
+from pipelines import ids, targets
 from pipelines.options import RunOptions
 from trainers.spec import TaskSpec
 
 
-def _model_channels() -> dict:
-    from tfx.types import Channel
-    from tfx.types.standard_artifacts import Model, ModelBlessing
-
-    return {"model": Channel(type=Model), "model_blessing": Channel(type=ModelBlessing)}
-
-
-def warm_start_resolver(opts: RunOptions):
-    """The latest blessed model, as the Trainer's `base_model`."""
-    from tfx.dsl.components.common.resolver import Resolver
-    from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
-        LatestBlessedModelStrategy,
-    )
-
-    from components.baseline_resolver import LatestGatedModelStrategy
-
-    # KubeflowV2 compiles only TFX's own strategies into resolver queries.
-    strategy = LatestGatedModelStrategy if opts.target == "local" else LatestBlessedModelStrategy
-    return Resolver(strategy_class=strategy, **_model_channels()).with_id(ids.WARM_START_RESOLVER)
-
-
-def warm_start_inputs(opts: RunOptions, components: list) -> dict:
-    """With `--warm-start`, adds the resolver to `components`; the trainer's extra inputs."""
+def warm_start_inputs(spec: TaskSpec, home, opts: RunOptions, components: list) -> dict:
+    """With `--warm-start`, adds the latest blessed model's node; the trainer's extra inputs."""
     if not opts.warm_start:
         return {}
-    latest = warm_start_resolver(opts)
+    latest = targets.of(opts).warm_start(spec, home, opts)
     components.append(latest)
     return {"base_model": latest.outputs["model"]}
 
 
-def baseline_resolver(opts: RunOptions, trainer):
-    """The model the evaluator compares the candidate with, resolved after `trainer` runs."""
-    from tfx.dsl.components.common.resolver import Resolver
-    from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
-        LatestBlessedModelStrategy,
-    )
-
-    from components.baseline_resolver import BaselineModelStrategy
-
-    # KubeflowV2 compiles only TFX's own strategies into resolver queries; there a repeated
-    # run re-evaluates its cached model against itself instead of hitting the cache.
-    strategy = BaselineModelStrategy if opts.target == "local" else LatestBlessedModelStrategy
-    baseline = Resolver(strategy_class=strategy, **_model_channels()).with_id(ids.BASELINE_RESOLVER)
-    baseline.add_upstream_node(trainer)  # resolve after the candidate exists
-    return baseline
+def baseline(spec: TaskSpec, home, opts: RunOptions, trainer):
+    """The node whose `model` output the candidate is compared with, after `trainer` runs."""
+    return targets.of(opts).baseline(spec, home, opts, trainer)
 
 
-def source_model(spec: TaskSpec, opts: RunOptions):
+def source_model(spec: TaskSpec, home, opts: RunOptions):
     """The newest pushed model of `spec.source_task`: (node to add, its Model channel).
 
-    Locally a Resolver queries MLMD (components/source_model.py), keeping the lineage. On
-    Kubeflow, which compiles only TFX's own strategies, an Importer brings in the model at
-    `opts.source_model` (`kfx compile --source-model URI`).
-
     Raises:
-        ValueError: compiling for Kubeflow without `opts.source_model`.
+        ValueError: the target needs `--source-model URI` and none was given.
     """
-    from tfx.types.standard_artifacts import Model
-
-    if opts.target == "local":
-        from tfx.dsl.components.common.resolver import Resolver
-        from tfx.types import Channel
-
-        from components.source_model import PushedModelStrategy
-
-        node = Resolver(
-            strategy_class=PushedModelStrategy,
-            config={"pipeline_name": pipeline_name_of(spec.source_task, opts)},
-            model=Channel(type=Model),
-        ).with_id(ids.SOURCE_RESOLVER)
-        return node, node.outputs["model"]
-    if not opts.source_model:
-        raise ValueError(
-            f"task {spec.name!r} builds on {spec.source_task!r}'s model: pass its pushed model "
-            "directory with --source-model URI"
-        )
-    from tfx.dsl.components.common.importer import Importer
-
-    node = Importer(source_uri=opts.source_model, artifact_type=Model).with_id(ids.SOURCE_IMPORTER)
-    return node, node.outputs["result"]
+    return targets.of(opts).source_model(spec, home, opts)
 
 
 def pusher(spec: TaskSpec, home, model, blessing):

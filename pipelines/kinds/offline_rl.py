@@ -46,13 +46,13 @@ class OfflineRL(PolicyKind):
         from components.trajectory_gen import TrajectoryGen
 
         rollouts = {**TRAJECTORIES, **spec.rollouts}
-        source, source_model = wiring.source_model(spec, opts)
+        source, source_model = wiring.source_model(spec, home, opts)
         # Plays the source policy with an exploration mix; episodes become Examples.
         trajectories = TrajectoryGen(
             model=source_model, env_id=str(spec.env_id), **rollouts
         ).with_id(ids.TRAJECTORY_GEN)
         components = [source, trajectories]
-        trainer_inputs = wiring.warm_start_inputs(opts, components)
+        trainer_inputs = wiring.warm_start_inputs(spec, home, opts, components)
         # Fits the sequence model on the episodes and exports the policy.
         trainer = Trainer(
             run_fn=f"{spec.model_module}.run_fn",

@@ -36,7 +36,7 @@ class PolicyKind(Kind):
         """
         from components.policy_evaluator import PolicyEvaluator
 
-        baseline = wiring.baseline_resolver(opts, trainer)
+        baseline = wiring.baseline(spec, home, opts, trainer)
         # Candidate, baseline and a random policy play the same seeded episodes; the gate.
         evaluator = PolicyEvaluator(
             model=trainer.outputs["model"],
@@ -86,7 +86,7 @@ class RL(PolicyKind):
         from components.rl_trainer import RLTrainer
 
         components = []
-        trainer_inputs = wiring.warm_start_inputs(opts, components)
+        trainer_inputs = wiring.warm_start_inputs(spec, home, opts, components)
         # Trains the task's policy in its environment and exports it.
         trainer = RLTrainer(
             trainer_module=spec.model_module,

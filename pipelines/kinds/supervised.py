@@ -1,9 +1,9 @@
 """The supervised kind: one factory for every task that learns from labelled examples.
 
 ExampleGen → StatisticsGen → SchemaGen | ImportSchemaGen → ExampleValidator → AnomalyGate →
-Transform → [Tuner] → Trainer → baseline Resolver → Evaluator → ModelGate → [ModelOptimizer]
-→ Pusher → Report (the run's HTML page). A task with a `source_task` gets that task's newest
-pushed model as the Trainer's `base_model`.
+Transform → [Tuner] → Trainer → baseline (Resolver or lookup, per target) → Evaluator →
+ModelGate → [ModelOptimizer] → Pusher → Report (the run's HTML page). A task with a
+`source_task` gets that task's newest pushed model as the Trainer's `base_model`.
 
 Three splits: early stopping, checkpoints, LR plateau and the Tuner see `eval`; the
 Evaluator, the gate (threshold, naive predictor, baseline) and the ModelOptimizer see only
@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from pipelines import evaluation, ids, predict, wiring
+from pipelines import evaluation, ids, predict, targets, wiring
 from pipelines.errors import TaskError
 from pipelines.kinds.base import Kind
 from pipelines.options import RunOptions, split_overrides
@@ -73,30 +73,22 @@ class Supervised(Kind):
         from tfx.proto import trainer_pb2, transform_pb2
 
         from components.anomaly_gate import AnomalyGate
+        from components.evaluator import Evaluator
 
         config = self.trainer_config(spec, opts).to_custom_config()
         steps = opts.train_steps or spec.train_steps
 
-        gen_class, gen_id = (
-            (tfc.ImportExampleGen, ids.IMPORT_EXAMPLE_GEN)
-            if spec.data_format == TFRECORD
-            else (tfc.CsvExampleGen, ids.CSV_EXAMPLE_GEN)
-        )
         data, split = example_gen_config(spec)
         # Reads the newest span and splits it train/eval/test.
-        example_gen = gen_class(
-            input_base=str(opts.input_dir), input_config=data, output_config=split
-        ).with_id(gen_id)
+        example_gen = targets.of(opts).example_gen(spec, str(opts.input_dir), data, split)
         # Profiles every split.
         statistics = tfc.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
             ids.STATISTICS_GEN
         )
         if spec.schema_path is not None:
             # The curated schema new data must match.
-            schema_gen = ImportSchemaGen(schema_file=str(spec.schema_path)).with_id(
-                ids.IMPORT_SCHEMA_GEN
-            )
-            schema_hint = str(spec.schema_path)
+            schema_hint = targets.of(opts).schema_file(spec, home)
+            schema_gen = ImportSchemaGen(schema_file=schema_hint).with_id(ids.IMPORT_SCHEMA_GEN)
         else:
             # A schema inferred from this data (frozen after a CSV task's first run).
             schema_gen = tfc.SchemaGen(
@@ -108,10 +100,17 @@ class Supervised(Kind):
             statistics=statistics.outputs["statistics"], schema=schema_gen.outputs["schema"]
         ).with_id(ids.EXAMPLE_VALIDATOR)
         # Stops the run on any anomaly; what follows consumes its schema.
+        quarantine = {}
+        if targets.of(opts).gate_quarantines:  # a rejected span moves aside in the pipeline
+            quarantine = {
+                "data_root": str(opts.input_dir),
+                "examples": example_gen.outputs["examples"],
+            }
         gate = AnomalyGate(
             anomalies=validator.outputs["anomalies"],
             schema=schema_gen.outputs["schema"],
             schema_hint=schema_hint,
+            **quarantine,
         ).with_id(ids.ANOMALY_GATE)
         schema = gate.outputs["validated_schema"]
         # Features for the model, computed once with full-pass statistics.
@@ -144,11 +143,11 @@ class Supervised(Kind):
             components.append(tuner)
             trainer_inputs["hyperparameters"] = tuner.outputs["best_hyperparameters"]
         if spec.source_task:  # a backbone or a teacher: the Trainer's base_model
-            source, source_model = wiring.source_model(spec, opts)
+            source, source_model = wiring.source_model(spec, home, opts)
             components.append(source)
             trainer_inputs["base_model"] = source_model
         else:
-            trainer_inputs.update(wiring.warm_start_inputs(opts, components))
+            trainer_inputs.update(wiring.warm_start_inputs(spec, home, opts, components))
         # Trains the task's model and exports it with the serving signatures.
         trainer = tfc.Trainer(
             run_fn=f"{spec.model_module}.run_fn",
@@ -161,9 +160,9 @@ class Supervised(Kind):
             custom_config=config,
             **trainer_inputs,
         ).with_id(ids.TRAINER)
-        baseline = wiring.baseline_resolver(opts, trainer)
+        baseline = wiring.baseline(spec, home, opts, trainer)
         # Scores candidate and baseline through serving_default on the test split.
-        evaluator = tfc.Evaluator(
+        evaluator = Evaluator(
             examples=example_gen.outputs["examples"],
             model=trainer.outputs["model"],
             baseline_model=baseline.outputs["model"],

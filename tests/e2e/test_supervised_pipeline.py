@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
@@ -133,58 +132,11 @@ def test_warm_start_trains_from_the_blessed_model(home, first):
         assert result.json["pushed_model"] is None
 
 
-def test_tune_feeds_best_hyperparameters_to_the_trainer(home, first):
-    result = kfx(home, "run", "penguin", "--tune", "--trials", "2", "--train-steps", "20", "--json")
-    assert result.code == 0, result.err
-    got = states(home, "penguin", result.json["run_id"])
-    assert got["Tuner"] == "complete" and got["Trainer"] == "complete"
-    tuner_root = home / "pipelines" / "penguin" / "Tuner" / "best_hyperparameters"
-    tuner_dirs = sorted(tuner_root.iterdir(), key=lambda p: int(p.name))
-    best = json.loads((tuner_dirs[-1] / "best_hyperparameters.txt").read_text())
-    units = best["values"]["units"]
-    import tensorflow as tf
-
-    model_dirs = sorted(
-        (home / "pipelines" / "penguin" / "Trainer" / "model").iterdir(), key=lambda p: int(p.name)
-    )
-    model = tf.keras.models.load_model(model_dirs[-1] / "Format-Serving", compile=False)
-    dense = [layer for layer in model.get_layer("blocks").layers if "dense" in layer.name]
-    assert dense[0].units == units
-
-
 def test_beam_runner_runs_the_same_pipeline(tmp_path):
     result = kfx(tmp_path, "run", "penguin", "--runner", "beam", "--train-steps", "20", "--json")
     assert result.code == 0, result.err
     got = states(tmp_path, "penguin", result.json["run_id"])
     assert got == {c: "complete" for c in COMPONENTS}
-
-
-def test_tfrecord_input_uses_import_example_gen(tmp_path):
-    """Data that is already tf.Examples (images, later) enters through ImportExampleGen."""
-    import tensorflow as tf
-
-    from pipelines import local
-    from pipelines.options import RunOptions
-    from trainers.penguin import data
-    from trainers.penguin.features import CATEGORICAL, LABEL, NUMERIC
-
-    home = Home.resolve(tmp_path / "home")
-    rows = predict.load_rows(data.write(tmp_path / "csv"))
-    types = {c: "BYTES" for c in (LABEL, *CATEGORICAL)} | {c: "FLOAT" for c in NUMERIC}
-    folder = tmp_path / "records"
-    (folder / "span-1").mkdir(parents=True)
-    options = tf.io.TFRecordOptions(compression_type="GZIP")
-    with tf.io.TFRecordWriter(str(folder / "span-1" / "data.tfrecord.gz"), options) as writer:
-        for example in predict.to_examples(rows, types, "penguin rows"):
-            writer.write(example)
-
-    spec = dataclasses.replace(tasks.get("penguin", home), data_format="tfrecord")  # declared
-    run_id = local.run(spec, home, RunOptions(input_dir=folder, train_steps=60))
-
-    got = states(home.root, "penguin", run_id)
-    assert got.pop("ImportExampleGen") == "complete" and "CsvExampleGen" not in got
-    assert set(got.values()) == {"complete"}
-    assert serving_versions(home.root, "penguin")
 
 
 def test_direct_runner_multi_processing_workers(tmp_path):

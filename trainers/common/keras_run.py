@@ -230,6 +230,19 @@ def pictures(served: tf.keras.Model, data: TrainData, log_dir: str | None, step:
         logging.warning("TensorBoard pictures skipped: %s", err)
 
 
+def base_model_of(fn_args) -> str | None:
+    """The Trainer's base model folder, or None when it holds no SavedModel.
+
+    A pipeline compiled for open-source Kubeflow looks the model up in the push folder and
+    hands an empty (absent-marked) Model before anything was pushed: nothing to warm-start.
+    """
+    found = fn_args.base_model
+    if found and not tf.io.gfile.exists(f"{found}/saved_model.pb"):
+        logging.info("base model %s holds no SavedModel: training from scratch", found)
+        return None
+    return found or None
+
+
 def run(fn_args, recipe: Recipe) -> tf.keras.Model:
     """Trains `recipe` on the Trainer's data and exports it for serving (a `run_fn`'s body).
 
@@ -240,7 +253,7 @@ def run(fn_args, recipe: Recipe) -> tf.keras.Model:
     hp, data = prepare(fn_args, recipe)
     write_hparams(fn_args.model_run_dir, hp)  # first: a failed run still says what it tried
     model, plan = train(
-        recipe, hp, data, fn_args.train_steps, fn_args.model_run_dir, fn_args.base_model
+        recipe, hp, data, fn_args.train_steps, fn_args.model_run_dir, base_model_of(fn_args)
     )
     pictures(recipe.exported(model), data, fn_args.model_run_dir, plan.epochs)
     recipe.export(recipe.exported(model), fn_args.serving_model_dir, data, hp)

@@ -134,3 +134,24 @@ def test_message_counts_plural():
     text = anomaly_gate.message(found, "the inferred schema")
     assert text.splitlines()[0] == "data validation failed for the data: 2 anomalies"
     assert len(text.splitlines()) == 4
+
+
+def test_with_a_data_root_the_gate_moves_the_rejected_span_aside(tmp_path):
+    """Where no kfx process quarantines (a cluster), the gate itself moves the span."""
+    root = str(tmp_path / "artifacts")
+    anomalies, schema, validated = _artifacts(root)
+    _ram_findings(anomalies.uri, train={"island": "Unexpected string values"}, test={})
+    data = tmp_path / "data"
+    (data / "span-2").mkdir(parents=True)
+    (data / "span-2" / "data.csv").write_text("island\nAtlantis\n")
+    examples = standard_artifacts.Examples()
+    examples.uri = f"{root}/examples"
+    examples.set_int_custom_property("span", 2)
+    with pytest.raises(anomaly_gate.DataValidationError, match="span 2 moved to"):
+        anomaly_gate.AnomalyGate.test_call(
+            anomalies, schema, validated, data_root=str(data), examples=examples
+        )
+    assert not (data / "span-2").exists()
+    (moved,) = (data / "rejected").glob("span-2-*")
+    assert (moved / "data.csv").read_text() == "island\nAtlantis\n"
+    assert "column 'island'" in (moved / "REJECTED.txt").read_text()

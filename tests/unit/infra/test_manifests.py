@@ -628,7 +628,9 @@ def _project_packages() -> list[str]:
 def check_dockerfile(text: str) -> None:
     steps = dockerfile_instructions(text)
     kinds = [kind for kind, _ in steps]
-    _check(kinds and kinds[0] == "FROM", "the Dockerfile must start with FROM")
+    # Only ARGs (a base image chosen at build time) may come before the first FROM.
+    before = kinds[: kinds.index("FROM")] if "FROM" in kinds else kinds
+    _check("FROM" in kinds and set(before) <= {"ARG"}, "the Dockerfile must start with FROM")
     env = {}
     for kind, args in steps:
         if kind == "ENV":
@@ -662,7 +664,13 @@ def check_dockerfile(text: str) -> None:
     packages = _project_packages()
     for needed in ["pyproject.toml", *packages]:
         _check(needed in copied or "." in copied, f"{needed} is not copied into the image")
-    # Pins added on top of the base image are those of requirements.lock.
+    # The image is the tested environment: the lock itself is installed, after being copied.
+    _check(
+        any("requirements.lock" in c and "-r" in c for c in installs),
+        "requirements.lock is never installed (pip install -r requirements.lock)",
+    )
+    _check("requirements.lock" in copied, "requirements.lock is not copied into the image")
+    # Any pin added on top is the lock's.
     lock = _lock_pins()
     for name, version in re.findall(r"([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+-]+)", runs):
         key = re.sub(r"[-_.]+", "-", name).lower()
@@ -1071,9 +1079,14 @@ DOCKERFILE_MUTATIONS = {
     "USER root": lambda t: t.replace("\nUSER kfx", "\nUSER root"),
     "no USER": lambda t: t.replace("\nUSER kfx", "\n"),
     "USER 0 appended": lambda t: t + "USER 0\n",
-    "project not installed": lambda t: t.replace("--no-deps . ", "--no-deps pipelines "),
+    "project not installed": lambda t: t.replace(
+        "--no-build-isolation . ", "--no-build-isolation pipelines "
+    ),
+    "lock not installed": lambda t: t.replace("-r requirements.lock", "tfx==1.16.0"),
     "package not copied": lambda t: t.replace("COPY trainers ./trainers\n", ""),
-    "pin differs from the lock": lambda t: t.replace("keras-tuner==1.3.5", "keras-tuner==1.4.7"),
+    "pin differs from the lock": lambda t: t.replace(
+        "-r requirements.lock", "-r requirements.lock keras-tuner==1.4.7"
+    ),
 }
 
 

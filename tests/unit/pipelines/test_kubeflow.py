@@ -46,7 +46,7 @@ TPU_SELECTOR = {
 }
 GPU_TOLERATION = ("nvidia.com/gpu", "Exists", "NoSchedule")
 TPU_TOLERATION = ("google.com/tpu", "Exists", "NoSchedule")
-RESOLVER_PREFIXES = ("baseline_model_resolver", "warm_start_model_resolver")
+RESOLVER_PREFIXES = ("baseline_model_resolver", "warm_start_model_resolver")  # vertex only
 NOT_CONTAINERS = (*RESOLVER_PREFIXES, "source_model_importer")  # importers run no container
 KFP_PIPELINE_NAME = r"[a-z0-9][a-z0-9-]{0,127}"  # what KubeflowV2DagRunner accepts
 SOURCE_MODEL = f"{ROOT}/serving/SOURCE/1700000000"  # `--source-model` of tasks with a source_task
@@ -77,8 +77,17 @@ CLI_CASES = [(task, "default", False) for task in TASKS] + [
 ]
 
 
-def _layout(spec: TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
+def _layout(spec: TaskSpec, extended: bool, target: str = "kubeflow") -> dict[str, tuple]:
     """Component ids of a compiled task by expected placement: data, light, training."""
+    layout = _kind_layout(spec, extended)
+    if target == "kubeflow":  # push-folder lookups instead of resolvers: light containers
+        warm = extended and not (spec.kind == "supervised" and spec.source_task)
+        lookups = ("baseline_model_lookup", *(("warm_start_model_lookup",) if warm else ()))
+        layout["light"] = (*layout["light"], *lookups)
+    return layout
+
+
+def _kind_layout(spec: TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
     if spec.kind == "supervised":
         schema = "SchemaGen" if spec.schema is None else "ImportSchemaGen"
         # The data format is declared: TFRecord tasks import tf.Examples, also remotely.
@@ -168,13 +177,16 @@ def compiled(specs, tmp_path_factory):
     out = tmp_path_factory.mktemp("api")
     cache: dict[tuple, Path] = {}
 
-    def get(task: str, key: str, extended: bool) -> Path:
-        case = (task, key, extended)
+    def get(task: str, key: str, extended: bool, target: str = "kubeflow") -> Path:
+        case = (task, key, extended, target)
         if case not in cache:
             spec = specs[task]
             opts = _options(spec, extended)
-            documents = kubeflow.compile_pipeline(spec, opts, IMAGE, ROOT, _training(key))
-            cache[case] = kubeflow.write(documents, out / f"{_case_id(case)}.yaml")
+            documents = kubeflow.compile_pipeline(
+                spec, opts, IMAGE, ROOT, _training(key), target=target
+            )
+            name = f"{_case_id(case[:3])}-{target}.yaml"
+            cache[case] = kubeflow.write(documents, out / name)
         return cache[case]
 
     return get
@@ -416,9 +428,12 @@ def test_training_components_follow_the_training_placement(compiled, specs, case
             assert _tolerations(config) == [], label
 
 
-@pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_resolvers_have_no_container_and_no_platform_entry(compiled, case):
-    package = _package(compiled(*case))
+VERTEX_CASES = [case for case in CASES if case[1] == "default"]  # placement is target-blind
+
+
+@pytest.mark.parametrize("case", VERTEX_CASES, ids=_case_id)
+def test_vertex_resolvers_have_no_container_and_no_platform_entry(compiled, case):
+    package = _package(compiled(*case, target="vertex"))
     executors = package.deployment_config.executors
     resolvers = [i for i in _component_ids(package) if i.startswith(RESOLVER_PREFIXES)]
     expected = 4 if case[2] else 2  # two resolver tasks per LatestBlessedModelStrategy
@@ -467,9 +482,9 @@ def test_example_gen_reads_the_remote_data_spans(compiled, specs, case):
     assert patterns and all(p.startswith("span-{SPAN}/") for p in patterns), patterns
 
 
-@pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_baseline_resolver_is_latest_blessed_model(compiled, case):
-    package = _package(compiled(*case))
+@pytest.mark.parametrize("case", VERTEX_CASES, ids=_case_id)
+def test_vertex_baseline_resolver_is_latest_blessed_model(compiled, case):
+    package = _package(compiled(*case, target="vertex"))
     executors = package.deployment_config.executors
     blessing = executors[package.label_of("baseline_model_resolver-model-blessing-resolver")]
     query = blessing.resolver.output_artifact_queries["model_blessing"].filter
@@ -495,6 +510,8 @@ def test_cli_compile_writes_the_same_package(cli_compiled, compiled, case):
     assert result.code == 0, result.err
     assert result.out.strip().splitlines()[-1] == str(path)
     hint = f"upload the data to {ROOT}/data/{case[0]}/span-N/"
+    if tasks.builtin().get(case[0]) and tasks.builtin()[case[0]].schema_path:
+        hint += f" and the schema to {ROOT}/schemas/{case[0]}/schema.pbtxt"
     needs_data = KINDS[case[0]] == "supervised"  # RL tasks make their own experience
     assert (hint in result.err) == needs_data
     package = Package(path)
@@ -635,8 +652,10 @@ def test_cli_compile_of_a_supervised_source_task_refuses_warm_start(tmp_path, cl
 
 
 @pytest.mark.parametrize("task", [case[0] for case in SOURCE_CASES])
-def test_cli_compile_of_a_source_task_needs_the_source_model(tmp_path, cli_env, task):
-    result = kfx(tmp_path, "compile", task, "--image", IMAGE, "-o", str(tmp_path / "o.yaml"))
+def test_cli_compile_for_vertex_of_a_source_task_needs_the_source_model(tmp_path, cli_env, task):
+    """Vertex imports the source model from a URI; `--target kubeflow` looks it up instead."""
+    flags = ("--target", "vertex", "--image", IMAGE, "-o", str(tmp_path / "o.yaml"))
+    result = kfx(tmp_path, "compile", task, *flags)
     assert result.code == 2
     assert "--source-model" in result.err and tasks.builtin()[task].source_task in result.err
     assert not (tmp_path / "o.yaml").exists()
