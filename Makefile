@@ -15,8 +15,11 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/kfx run penguin
 
+# Two workers: most of a pipeline run is one busy core (process start-up, Beam's DirectRunner),
+# so two modules at once finish sooner on 2 cores. loadfile: a module runs on one worker,
+# so its fixtures (a home with a trained model) are built once.
 test: setup
-	$(VENV)/bin/python -m pytest -q tests
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile tests
 
 test-unit: setup
 	$(VENV)/bin/python -m pytest -q tests/unit

@@ -224,13 +224,18 @@ def upload_data(home: Home, spec: TaskSpec, remote: kubeflow.RemoteHome) -> None
 
 
 def last_error(log: Path) -> str:
-    """The exception a task's log ends with: the lines after its last traceback's frames."""
+    """The exception a task's log ends with.
+
+    From the first unindented line after the last traceback's frames to the end: the
+    message may go on over indented lines (the AnomalyGate lists one anomaly a line).
+    """
     text = log.read_text(errors="replace") if log.is_file() else ""
     _, found, tail = text.rpartition("Traceback (most recent call last):")
     if not found:
         return ""
-    lines = [line for line in tail.splitlines() if line and not line.startswith(" ")]
-    return "\n".join(lines[-40:])
+    lines = tail.splitlines()
+    start = next((i for i, line in enumerate(lines) if line and not line[0].isspace()), None)
+    return "" if start is None else "\n".join(lines[start:][:40]).strip()
 
 
 def versions(serving_dir: str) -> set[str]:

@@ -61,7 +61,7 @@ def test_last_error_is_the_exception_after_the_last_traceback(tmp_path):
         "fix the data\n"
     )
     assert kfp_local.last_error(log) == (
-        "components.anomaly_gate.DataValidationError: 1 anomaly\nfix the data"
+        "components.anomaly_gate.DataValidationError: 1 anomaly\n  [train] column 'x'\nfix the data"
     )
     assert kfp_local.last_error(tmp_path / "missing.log") == ""
 
