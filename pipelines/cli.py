@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pipelines  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from pipelines import cli_inspect, console, ids
+from pipelines import cli_inspect, cli_serve, console, ids
 from pipelines.cli_parser import Parser
 from pipelines.errors import TaskError
 from pipelines.home import Home, HomeBusy, HomeUnusable
@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--json", action="store_true", help="print JSON (oldest first)")
     runs.set_defaults(func=cmd_runs)
     cli_inspect.add_commands(sub)
+    cli_serve.add_command(sub)
 
     cluster = _cluster_options()
     compile_ = sub.add_parser(

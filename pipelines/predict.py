@@ -1,8 +1,10 @@
 """`kfx predict`: CSV rows through the latest pushed model.
 
-How a model is called is its kind's choice (`Kind.predict`); the kinds use the predictors
-here: `examples` (raw tf.Examples through `serving_default`), `policy` (each row an
-observation) and `episode` (the rows one episode, for an episodic policy).
+How a model is called is its kind's choice (`Kind.predictor`); the kinds use the predictors
+here, each loading the model once and returning `run(frame, source)` (`kfx predict` calls it
+once, `kfx serve` per request): `examples` (raw tf.Examples through `serving_default`),
+`policy` (each row an observation) and `episode` (the rows one episode, for an episodic
+policy).
 """
 
 from __future__ import annotations
@@ -91,13 +93,18 @@ def _fixed_feature(kind: str, texts: list[str], size: int, where: str):
 
 
 def to_examples(
-    frame, features: dict[str, str], source: str, shapes: dict[str, list[int]] | None = None
+    frame,
+    features: dict[str, str],
+    source: str,
+    shapes: dict[str, list[int]] | None = None,
+    first_row: int = 2,
 ) -> list[bytes]:
     """Serialized tf.Examples with the model's raw features; empty cells are left missing.
 
     A fixed-shape feature (`shapes`, e.g. `pixels` [8, 8]) comes from one column whose cell
     holds all its values separated by spaces, or from columns `pixels_0`, `pixels_1`, ...
-    (row by row); it must have all its values.
+    (row by row); it must have all its values. Errors number the rows from `first_row` (2: a
+    CSV's first data row; `kfx serve` numbers a request's instances from 0).
     """
     import tensorflow as tf
 
@@ -115,7 +122,7 @@ def to_examples(
             f"the header is: {', '.join(frame.columns)}"
         )
     examples = []
-    for row_number, row in enumerate(frame.itertuples(index=False), start=2):
+    for row_number, row in enumerate(frame.itertuples(index=False), start=first_row):
         cells = dict(zip(frame.columns, row, strict=True))
         feature_map = {}
         for name, kind in features.items():
@@ -152,33 +159,39 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
             f"run `kfx run {spec.name}` first"
         )
     frame = load_rows(input_csv)
-    return kinds.of(spec).predict(model_dir, manifest.read(str(model_dir)), frame, str(input_csv))
+    predictor = kinds.of(spec).predictor(model_dir, manifest.read(str(model_dir)))
+    return predictor(frame, str(input_csv))
 
 
-def examples(model_dir: Path, manifest, frame, source: str):
-    """Rows → raw tf.Examples → `serving_default`: `prediction` and `score` columns.
+def examples(model_dir: Path, manifest):
+    """A predictor: rows → raw tf.Examples → `serving_default` → `prediction`, `score`.
 
-    A multi-output model gives `<output>_prediction` and `<output>_score` for each output.
+    The model is loaded once; the returned `run(frame, source)` adds the columns. A
+    multi-output model gives `<output>_prediction` and `<output>_score` for each output.
     """
     import tensorflow as tf
 
-    serialized = to_examples(frame, manifest.features, source, manifest.shapes)
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
     prefixes = [f"{o.name}_" for o in manifest.outputs] or [""]
     columns = [f"{prefix}{key}" for prefix in prefixes for key in ("prediction", "score")]
-    found: dict[str, list] = {column: [] for column in columns}
-    for start in range(0, len(serialized), BATCH):
-        out = serve(examples=tf.constant(serialized[start : start + BATCH]))
+
+    def run(frame, source: str, first_row: int = 2):
+        serialized = to_examples(frame, manifest.features, source, manifest.shapes, first_row)
+        found: dict[str, list] = {column: [] for column in columns}
+        for start in range(0, len(serialized), BATCH):
+            out = serve(examples=tf.constant(serialized[start : start + BATCH]))
+            for column in columns:
+                values = out[column].numpy()
+                found[column] += [v.decode() if isinstance(v, bytes) else float(v) for v in values]
+        frame = frame.copy()
         for column in columns:
-            values = out[column].numpy()
-            found[column] += [v.decode() if isinstance(v, bytes) else float(v) for v in values]
-    frame = frame.copy()
-    for column in columns:
-        frame[column] = found[column]
-    return frame
+            frame[column] = found[column]
+        return frame
+
+    return run
 
 
-def observations(manifest, frame, source: str):
+def observations(manifest, frame, source: str, first_row: int = 2):
     """The observation columns (`obs_0`..`obs_N`) as float32 [rows, N]; every value needed."""
     import numpy as np
 
@@ -192,7 +205,7 @@ def observations(manifest, frame, source: str):
     values = np.zeros((len(frame), len(columns)), dtype=np.float32)
     for j, column in enumerate(columns):
         for i, text in enumerate(frame[column]):
-            where = f"{source}: row {i + 2}, column {column!r}"
+            where = f"{source}: row {i + first_row}, column {column!r}"
             if not str(text).strip():
                 raise TaskError(f"{where}: empty; a policy needs every observation value")
             feature = _feature("FLOAT", str(text).strip(), where)
@@ -202,46 +215,61 @@ def observations(manifest, frame, source: str):
     return values
 
 
-def policy(model_dir: Path, manifest, frame, source: str):
-    """Each row's observation → `prediction` (the action) and `score` (what rated it)."""
+def policy(model_dir: Path, manifest):
+    """A predictor: each row's observation → `prediction` (the action), `score` (its rating)."""
     import tensorflow as tf
 
-    values = observations(manifest, frame, source)
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
-    out = serve(observations=tf.constant(values))
-    frame = frame.copy()
-    frame["prediction"] = out["action"].numpy().astype(int)
-    frame["score"] = out["score"].numpy().astype(float)
-    return frame
+
+    def run(frame, source: str, first_row: int = 2):
+        values = observations(manifest, frame, source, first_row)
+        out = serve(observations=tf.constant(values))
+        frame = frame.copy()
+        frame["prediction"] = out["action"].numpy().astype(int)
+        frame["score"] = out["score"].numpy().astype(float)
+        return frame
+
+    return run
 
 
-def episode(model_dir: Path, manifest, frame, source: str):
-    """The rows as one episode in order → each step's action and its probability.
+def episode(model_dir: Path, manifest):
+    """A predictor: the rows as one episode in order → each step's action and probability.
 
     The policy is conditioned on its target return; an optional `reward` column is the
-    reward each row's action earned (default 0).
+    reward each row's action earned (default 0). The policy keeps the episode's state, so
+    one call runs at a time.
     """
+    import threading
+
     import numpy as np
 
     from trainers.rl import export
 
-    values = observations(manifest, frame, source)
-    rewards = np.zeros(len(frame))
-    if "reward" in frame.columns:
-        try:
-            rewards = frame["reward"].replace("", "0").fillna(0).astype(float).to_numpy()
-        except ValueError:
-            raise TaskError(f"{source}: column 'reward' must be numbers (or empty for 0)") from None
     played = export.load_policy(str(model_dir))
-    played.reset(1)
-    actions, scores = [], []
-    for obs, reward in zip(values, rewards, strict=True):
-        action = played.act([0], obs[np.newaxis])
-        logits = played.last_logits[0]
-        probabilities = np.exp(logits - logits.max())
-        actions.append(int(action[0]))
-        scores.append(float(probabilities[action[0]] / probabilities.sum()))
-        played.record([0], action, [reward])
-    frame = frame.copy()
-    frame["prediction"], frame["score"] = actions, scores
-    return frame
+    one_at_a_time = threading.Lock()
+
+    def run(frame, source: str, first_row: int = 2):
+        values = observations(manifest, frame, source, first_row)
+        rewards = np.zeros(len(frame))
+        if "reward" in frame.columns:
+            try:
+                rewards = frame["reward"].replace("", "0").fillna(0).astype(float).to_numpy()
+            except ValueError:
+                raise TaskError(
+                    f"{source}: column 'reward' must be numbers (or empty for 0)"
+                ) from None
+        actions, scores = [], []
+        with one_at_a_time:
+            played.reset(1)
+            for obs, reward in zip(values, rewards, strict=True):
+                action = played.act([0], obs[np.newaxis])
+                logits = played.last_logits[0]
+                probabilities = np.exp(logits - logits.max())
+                actions.append(int(action[0]))
+                scores.append(float(probabilities[action[0]] / probabilities.sum()))
+                played.record([0], action, [reward])
+        frame = frame.copy()
+        frame["prediction"], frame["score"] = actions, scores
+        return frame
+
+    return run

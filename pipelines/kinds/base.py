@@ -46,8 +46,14 @@ class Kind:
         """What the pipeline hands the trainer."""
         raise NotImplementedError
 
-    def predict(self, model_dir, manifest, frame, source: str):
-        """`frame` (CSV rows as strings) plus the pushed model's prediction columns."""
+    def predictor(self, model_dir, manifest):
+        """The pushed model, loaded once, as `run(frame, source)`.
+
+        `run` returns `frame` (rows as strings) plus the model's prediction columns.
+
+        Raises:
+            TaskError: the model is not one this kind pushes.
+        """
         raise NotImplementedError
 
     def check(self, spec: TaskSpec, opts: RunOptions) -> None:

@@ -32,11 +32,11 @@ class OfflineRL(PolicyKind):
             problem=spec.problem, env_id=spec.env_id, hparams={**spec.hparams, **opts.hparams}
         )
 
-    def predict(self, model_dir, model_manifest, frame, source: str):
+    def predictor(self, model_dir, model_manifest):
         """The rows as one episode in order: the policy's action at each step."""
         if model_manifest.kind != manifest.EPISODIC_POLICY:
             raise TaskError(f"{model_dir}: a {model_manifest.kind} model, not an episodic policy")
-        return predict.episode(model_dir, model_manifest, frame, source)
+        return predict.episode(model_dir, model_manifest)
 
     def create_pipeline(self, spec: TaskSpec, home, opts: RunOptions):
         """Builds the TFX pipeline of an offline-RL task (same object for local and Kubeflow)."""

@@ -75,11 +75,11 @@ class RL(PolicyKind):
             hparams={**spec.hparams, **opts.hparams},
         )
 
-    def predict(self, model_dir, model_manifest, frame, source: str):
+    def predictor(self, model_dir, model_manifest):
         """Each row's observation → the policy's action and its score."""
         if model_manifest.kind != manifest.POLICY:
             raise TaskError(f"{model_dir}: a {model_manifest.kind} model, not a policy")
-        return predict.policy(model_dir, model_manifest, frame, source)
+        return predict.policy(model_dir, model_manifest)
 
     def create_pipeline(self, spec: TaskSpec, home, opts: RunOptions):
         """Builds the TFX pipeline of an RL task (same object for local and Kubeflow)."""

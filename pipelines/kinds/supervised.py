@@ -59,11 +59,11 @@ class Supervised(Kind):
             tune_trials=opts.tune_trials,
         )
 
-    def predict(self, model_dir, model_manifest, frame, source: str):
+    def predictor(self, model_dir, model_manifest):
         """Rows as raw tf.Examples through `serving_default`: prediction and score columns."""
         if model_manifest.kind != manifest.EXAMPLES:
             raise TaskError(f"{model_dir}: a {model_manifest.kind} model, not a supervised one")
-        return predict.examples(model_dir, model_manifest, frame, source)
+        return predict.examples(model_dir, model_manifest)
 
     def create_pipeline(self, spec: TaskSpec, home, opts: RunOptions):
         """Builds the TFX pipeline of a supervised task (same object for local and Kubeflow)."""

@@ -701,7 +701,7 @@ def _obj_id(obj: dict[str, Any]) -> str:
 
 
 def test_the_expected_manifests_exist():
-    assert {"gke/node-pools.yaml", "k8s/tensorboard.yaml"} <= set(LOADED)
+    assert {"gke/node-pools.yaml", "k8s/tensorboard.yaml", "k8s/tf-serving.yaml"} <= set(LOADED)
     assert all(LOADED.values()), "a YAML file under infra/ has no documents"
 
 
@@ -718,8 +718,9 @@ def test_core_object_matches_the_kubernetes_models(api, obj):
     if obj["kind"] == "Deployment":  # the typed model holds what the contract relies on
         pod = model.spec.template.spec
         assert pod.node_selector == {NODEPOOL_LABEL: CPU_POOL}
-        assert pod.containers[0].env[0].value_from.config_map_key_ref.key == "logdir"
         assert pod.security_context.run_as_non_root is True
+        if obj["metadata"]["name"] == TENSORBOARD:
+            assert pod.containers[0].env[0].value_from.config_map_key_ref.key == "logdir"
     if obj["kind"] == "Service":
         assert model.spec.ports[0].target_port == obj["spec"]["ports"][0]["targetPort"]
 
