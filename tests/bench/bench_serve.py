@@ -186,7 +186,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8, help="rows per request")
     args = parser.parse_args()
-    started = time.monotonic()
+    started, load = time.monotonic(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         results = [bench_task(Path(tmp), task, args, args.batch) for task in TASKS]
     table = [
@@ -207,7 +207,8 @@ def main() -> None:
             f"each side; {args.clients} client threads on loopback, {args.batch} test-split rows "
             f"per request; medians (min–max). The in-process side calls the same predictor "
             f"with the same rows, one call at a time; the ratio is HTTP over in-process in "
-            f"the same round. Wall time of the whole script: {time.monotonic() - started:.0f} s.",
+            f"the same round. Wall time of the whole script: {time.monotonic() - started:.0f} s; "
+            f"1-minute load average at its start {load:.1f} (other work shared the cores).",
             "",
             *table,
             "",
