@@ -28,6 +28,14 @@ from tests.e2e.test_refusal import RL
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parents[2]
+ROW = {  # one penguin, every column the model reads
+    "island": "Biscoe",
+    "bill_length_mm": 45.0,
+    "bill_depth_mm": 15.0,
+    "flipper_length_mm": 215.0,
+    "body_mass_g": 5000.0,
+    "sex": "male",
+}
 
 
 class Served:
@@ -141,15 +149,7 @@ def test_answers_match_kfx_predict_on_the_test_split(served, home, tmp_path):
 
 
 def test_a_bad_request_names_the_row_and_column(served):
-    good = {
-        "island": "Biscoe",
-        "bill_length_mm": 45.0,
-        "bill_depth_mm": 15.0,
-        "flipper_length_mm": 215.0,
-        "body_mass_g": 5000.0,
-        "sex": "male",
-    }
-    answer = served.predict({"instances": [good, {**good, "bill_length_mm": "long"}]})
+    answer = served.predict({"instances": [ROW, {**ROW, "bill_length_mm": "long"}]})
     assert answer.status_code == 400
     assert "row 1, column 'bill_length_mm'" in answer.json()["error"]
     missing = served.predict({"instances": [{"island": "Biscoe"}]})
@@ -158,18 +158,7 @@ def test_a_bad_request_names_the_row_and_column(served):
 
 def test_a_new_push_is_swapped_in_under_load_without_a_failed_request(served, home):
     before = served.version
-    body = {
-        "instances": [
-            {
-                "island": "Biscoe",
-                "bill_length_mm": 45.0,
-                "bill_depth_mm": 15.0,
-                "flipper_length_mm": 215.0,
-                "body_mass_g": 5000.0,
-                "sex": "male",
-            }
-        ]
-    }
+    body = {"instances": [ROW]}
     codes: list[int] = []
     versions: set[str] = set()
     stop = threading.Event()
