@@ -3,7 +3,7 @@
 The run compiles the task for open-source Kubeflow Pipelines (the same file `kfx compile`
 writes), loads it with `kfp.components.load_component_from_file` and runs it with kfp 2.13's
 local pipeline orchestrator. Each container task runs the command its image would run
-(`python -m tfx...kubeflow_v2_run_executor ...`), here in the project's environment
+(`python -m components.entrypoint ...`, TFX's v2 entrypoint), here in the project's environment
 (`VenvTaskHandler`); importers are kfp.local's own. Pipeline root, data and push folders are a
 "remote-style" folder (`HOME/kfp-local`), laid out as `kfx compile --pipeline-root` lays out a
 bucket, and nothing is read from the home's MLMD: what one run hands the next (the baseline, a
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipelines import kinds, kubeflow, spans
+from pipelines import kinds, kubeflow, serving, spans
 from pipelines.home import Home
 from trainers.spec import TaskSpec
 
@@ -147,7 +147,8 @@ class VenvTaskHandler:
         """Runs the command; SUCCESS or FAILURE as kfp.local's handlers report it."""
         from kfp.local import status
 
-        name = self.names.get(_task_folder(self.full_command), _task_folder(self.full_command))
+        folder = _task_folder(self.full_command)
+        name = self.names.get(folder, folder)
         log = self.log_dir / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
@@ -238,12 +239,6 @@ def last_error(log: Path) -> str:
     return "" if start is None else "\n".join(lines[start:][:40]).strip()
 
 
-def versions(serving_dir: str) -> set[str]:
-    """Pushed version folders under `serving_dir`."""
-    folder = Path(serving_dir)
-    return {p.name for p in folder.iterdir() if p.name.isdigit()} if folder.is_dir() else set()
-
-
 def task_folders(package: Path) -> dict[str, str]:
     """{kfp.local's folder name: DAG task name} of a compiled pipeline."""
     import yaml
@@ -282,7 +277,8 @@ def run(
     package = package_for(remote, IMAGE)
     pipeline_root = Path(remote.pipeline_root(spec.name))
     before = set(pipeline_root.iterdir()) if pipeline_root.is_dir() else set()
-    pushed_before = versions(remote.serving_dir(spec.name))
+    serving_dir = Path(remote.serving_dir(spec.name))
+    pushed_before = set(serving.pushed_versions(serving_dir))
     log_dir = home.logs_dir() / f"{spec.name}-kfp-local-{time.strftime('%Y%m%dT%H%M%S')}"
     local.init(
         runner=local.SubprocessRunner(use_venv=False),
@@ -296,7 +292,7 @@ def run(
     new_dirs = sorted(set(pipeline_root.iterdir()) - before) if pipeline_root.is_dir() else []
     run_dir = new_dirs[-1] if new_dirs else None
     failed_task = next((t for t in handler.record if t.status != "SUCCESS"), None)
-    pushed = sorted(versions(remote.serving_dir(spec.name)) - pushed_before)
+    pushed = sorted(set(serving.pushed_versions(serving_dir)) - pushed_before)
     return KfpLocalRun(
         spec=spec,
         package=package,
@@ -306,7 +302,7 @@ def run(
         failed=failed_task.name if failed_task else None,
         error=last_error(failed_task.log) if failed_task else "",
         decision=_decision(run_dir, spec, folders),
-        pushed=str(Path(remote.serving_dir(spec.name)) / pushed[-1]) if pushed else None,
+        pushed=str(serving_dir / str(pushed[-1])) if pushed else None,
     )
 
 
