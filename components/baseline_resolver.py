@@ -35,12 +35,16 @@ def _channels(input_dict) -> tuple[str | None, str | None]:
 
 
 def gate_blessed(blessings) -> dict[int, object]:
-    """{model id: its blessing} of the models a gate blessed."""
-    return {
-        b.get_int_custom_property(_MODEL_ID): b
-        for b in blessings
-        if b.get_int_custom_property(_BLESSED) == 1 and b.get_int_custom_property(GATED) == 1
-    }
+    """{model id: its blessing} of the models whose latest gate decision blessed them.
+
+    A model gets several gated blessings in one run (the ModelGate's, then the
+    ServingCheck's, which may refuse it); the newest one is the decision the Pusher read.
+    """
+    latest = {}
+    for b in sorted(blessings, key=lambda b: b.id):
+        if b.get_int_custom_property(GATED) == 1:
+            latest[b.get_int_custom_property(_MODEL_ID)] = b
+    return {model: b for model, b in latest.items() if b.get_int_custom_property(_BLESSED) == 1}
 
 
 def _pick(input_dict, keep) -> dict:

@@ -254,7 +254,8 @@ def task_folders(package: Path) -> dict[str, str]:
 def _decision(run_dir: Path | None, spec: TaskSpec, folders: dict[str, str]) -> dict | None:
     if run_dir is None:
         return None
-    folder = {task: f for f, task in folders.items()}.get(kinds.of(spec).evaluation_node, "")
+    folder_of = {task: f for f, task in folders.items()}
+    folder = folder_of.get(kinds.of(spec).decision_node(folder_of), "")
     gate = run_dir / folder / "blessing" / "gate.json"
     return json.loads(gate.read_text()) if gate.is_file() else None
 

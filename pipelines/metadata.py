@@ -149,7 +149,7 @@ def _summary(mlmd, task: str, run_id: str, executions: list, spec=None) -> RunSu
             # TFX 1.16 records the span as a custom property of the Examples artifact.
             span = _custom(artifact, "span")
             summary.span = int(span) if span is not None else summary.span
-    node = kinds.of(spec).evaluation_node if spec is not None else None
+    node = kinds.of(spec).decision_node(by_node) if spec is not None else None
     for artifact in _outputs(mlmd, by_node[node].id) if node in by_node else []:
         if _custom(artifact, "blessed") is not None:  # the gate's blessing
             summary.blessed = bool(_custom(artifact, "blessed"))

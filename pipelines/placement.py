@@ -60,6 +60,7 @@ LIGHT_COMPONENTS = (
     ids.EXAMPLE_VALIDATOR,
     ids.ANOMALY_GATE,
     ids.MODEL_GATE,
+    ids.SERVING_CHECK,
     ids.PUSHER,
     ids.REPORT,
     *ids.LOOKUPS,

@@ -59,7 +59,7 @@ def inputs(home: Home, spec, run: metadata.RunSummary):
         (_first(outputs, node, "model_run") for node in kind.training_nodes if node in outputs),
         None,
     )
-    blessing = _first(outputs, kind.evaluation_node, "blessing")
+    blessing = _first(outputs, kind.decision_node(outputs), "blessing")
     trajectories = _first(outputs, ids.TRAJECTORY_GEN, "examples")
     pushed = None
     if _first(outputs, ids.PUSHER, "pushed_model") is not None:

@@ -25,6 +25,8 @@ class Kind:
     """Component ids that train (placed on the training pool when compiled for Kubeflow)."""
     evaluation_node: str = ""
     """Component id whose ModelBlessing gates the Pusher."""
+    earlier_evaluation_nodes: tuple[str, ...] = ()
+    """Nodes whose blessing gated the Pusher in runs recorded by earlier kfx versions."""
     reads_data: bool = True
     """Whether ExampleGen reads a data folder (False: experience comes from a simulator)."""
     supports_tuning: bool = False
@@ -37,6 +39,11 @@ class Kind:
     """Whether `--env` can derive the task for another gymnasium environment."""
     supports_eval_episodes: bool = False
     """Whether `--eval-episodes` sets how many episodes judge a policy."""
+
+    def decision_node(self, nodes) -> str | None:
+        """Which of a run's `nodes` holds the blessing the Pusher read (None: none ran)."""
+        candidates = (self.evaluation_node, *self.earlier_evaluation_nodes)
+        return next((node for node in candidates if node in nodes), None)
 
     def create_pipeline(self, spec: TaskSpec, home, opts: RunOptions):
         """The TFX pipeline of `spec` for `opts` (home: a local `Home` or a remote layout)."""

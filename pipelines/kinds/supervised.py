@@ -2,7 +2,7 @@
 
 ExampleGen → StatisticsGen → SchemaGen | ImportSchemaGen → ExampleValidator → AnomalyGate →
 Transform → [Tuner] → Trainer → baseline (Resolver or lookup, per target) → Evaluator →
-ModelGate → [ModelOptimizer] → Pusher → Report (the run's HTML page). A task with a
+ModelGate → [ModelOptimizer] → ServingCheck → Pusher → Report (the run's HTML page). A task with a
 `source_task` gets that task's newest pushed model as the Trainer's `base_model`.
 
 Three splits: early stopping, checkpoints, LR plateau and the Tuner see `eval`; the
@@ -33,7 +33,8 @@ class Supervised(Kind):
 
     name = "supervised"
     training_nodes = (ids.TRAINER, ids.TUNER)
-    evaluation_node = ids.MODEL_GATE
+    evaluation_node = ids.SERVING_CHECK
+    earlier_evaluation_nodes = (ids.MODEL_GATE,)  # runs recorded before the ServingCheck
     supports_tuning = True
     supports_optimize = True
 
@@ -174,7 +175,9 @@ class Supervised(Kind):
         pushed = trainer.outputs["model"]
         if opts.optimize:
             pushed = self._optimizer(spec, opts, components, trainer, transform, gate)
-        pusher = wiring.pusher(spec, home, pushed, gate.outputs["blessing"])
+        check = self._serving_check(spec, example_gen, pushed, gate)
+        components.append(check)
+        pusher = wiring.pusher(spec, home, pushed, check.outputs["blessing"])
         # The run's page: data, evaluation, curves, pictures and the gate's decision.
         report = wiring.report(
             spec,
@@ -183,7 +186,7 @@ class Supervised(Kind):
             anomalies=validator.outputs["anomalies"],
             evaluation=evaluator.outputs["evaluation"],
             model_run=trainer.outputs["model_run"],
-            blessing=gate.outputs["blessing"],
+            blessing=check.outputs["blessing"],
         )
         components += [pusher, report]
         return wiring.pipeline(spec, home, opts, components)
@@ -217,6 +220,20 @@ class Supervised(Kind):
         ).with_id(ids.MODEL_GATE)
 
     @staticmethod
+    def _serving_check(spec, example_gen, pushed, gate):
+        """The ServingCheck of the model the Pusher would push."""
+        from components.serving_check import ServingCheck
+
+        # Loads it in a fresh process; its answers on the test split must match the Evaluator.
+        return ServingCheck(
+            model=pushed,
+            examples=example_gen.outputs["examples"],
+            gate_blessing=gate.outputs["blessing"],
+            outputs=json.dumps([dataclasses.asdict(s) for s in served(spec)]),
+            test_split=TEST,
+        ).with_id(ids.SERVING_CHECK)
+
+    @staticmethod
     def _optimizer(spec, opts, components, trainer, transform, gate):
         """Adds the ModelOptimizer; returns the Model channel the Pusher pushes."""
         from components.model_optimizer import ModelOptimizer
@@ -237,6 +254,25 @@ class Supervised(Kind):
         ).with_id(ids.MODEL_OPTIMIZER)
         components.append(optimizer)
         return optimizer.outputs["optimized_model"]  # the SavedModel plus .tflite files
+
+
+def served(spec: TaskSpec) -> list:
+    """What the ServingCheck reads from the model's answers for each scored output."""
+    from components.serving_check import Served
+    from trainers.common.features import xf
+    from trainers.common.signatures import ANSWER_KEYS, PREDICTION_KEYS, output_key
+
+    return [
+        Served(
+            key=o.key,
+            metric=o.metric,
+            # A multi-output model answers what TFMA scores under the output's own name.
+            scored=o.name or PREDICTION_KEYS[o.problem],
+            label_key=xf(o.label),
+            answers=tuple(output_key(o.name, k) if o.name else k for k in ANSWER_KEYS[o.problem]),
+        )
+        for o in spec.scored
+    ]
 
 
 def example_gen_config(spec: TaskSpec):

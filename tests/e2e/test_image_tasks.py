@@ -28,6 +28,7 @@ COMPONENTS = {
     "baseline_model_resolver",
     "Evaluator",
     "ModelGate",
+    "ServingCheck",
     "Pusher",
     "Report",
 }

@@ -30,6 +30,7 @@ SUPERVISED = [
     "baseline_model_lookup",
     "Evaluator",
     "ModelGate",
+    "ServingCheck",
     "Pusher",
     "Report",
 ]

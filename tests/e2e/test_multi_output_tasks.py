@@ -29,6 +29,7 @@ COMPONENTS = {
     "baseline_model_resolver",
     "Evaluator",
     "ModelGate",
+    "ServingCheck",
     "Pusher",
     "Report",
 }

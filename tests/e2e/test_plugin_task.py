@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 
 PACKAGE = "kfx_iris_plugin"
 TASK = "iris_plugin"
+BROKEN = "iris_pyfunc_export"  # the same model, exported so that only its own process can call it
 FILES = {
     "__init__.py": '"""Iris species, as a kfx task from outside kfx."""\n',
     "features.py": """
@@ -28,6 +29,8 @@ FILES = {
         NUMERIC = ("sepal_length", "sepal_width", "petal_length", "petal_width")
     """,
     "task.py": f"""
+        import dataclasses
+
         from trainers.spec import TaskSpec
 
         from {PACKAGE}.features import LABEL
@@ -44,6 +47,59 @@ FILES = {
             threshold=0.5,
             train_steps=200,
         )
+        BROKEN = dataclasses.replace(
+            TASK,
+            name="{BROKEN}",
+            trainer="{PACKAGE}.broken",
+            preprocessing="{PACKAGE}.preprocessing",
+        )
+        TASKS = (TASK, BROKEN)
+    """,
+    "broken/__init__.py": '"""The iris model, its serving_default through tf.py_function."""\n',
+    "broken/model.py": f"""
+        import os
+        import shutil
+        import tempfile
+
+        import tensorflow as tf
+
+        from {PACKAGE} import model
+
+        SIGNATURE = [tf.TensorSpec([None], tf.string, name="examples")]
+
+
+        class PyFunctionServing(tf.Module):
+            def __init__(self, loaded):
+                super().__init__()
+                self.loaded = loaded
+
+            @tf.function(input_signature=SIGNATURE)
+            def serve(self, examples):
+                out = dict(self.loaded.signatures["serving_default"](examples=examples))
+                # A Python callback: the saved graph names it, only this process holds it.
+                found = tf.py_function(tf.identity, [out["probabilities"]], tf.float32)
+                found.set_shape(out["probabilities"].shape)
+                return {{**out, "probabilities": found}}
+
+            @tf.function(input_signature=SIGNATURE)
+            def transform_features(self, examples):
+                return self.loaded.signatures["transform_features"](examples=examples)
+
+
+        def run_fn(fn_args):
+            model.run_fn(fn_args)
+            folder = fn_args.serving_model_dir
+            wrapped = PyFunctionServing(tf.saved_model.load(folder))
+            staged = os.path.join(tempfile.mkdtemp(), "model")
+            signatures = {{
+                "serving_default": wrapped.serve,
+                "transform_features": wrapped.transform_features,
+            }}
+            tf.saved_model.save(wrapped, staged, signatures=signatures)
+            extra = "assets.extra"  # the kfx manifest
+            shutil.copytree(os.path.join(folder, extra), os.path.join(staged, extra))
+            shutil.rmtree(folder)
+            shutil.copytree(staged, folder)
     """,
     "data.py": f"""
         from pathlib import Path
@@ -95,8 +151,8 @@ def plugin(tmp_path_factory) -> dict[str, str]:
     """Environment of a `kfx` whose sys.path holds the plug-in package."""
     root = tmp_path_factory.mktemp("site")
     package = root / PACKAGE
-    package.mkdir()
     for name, text in FILES.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text(textwrap.dedent(text).lstrip())
     info = root / f"{PACKAGE}-0.1.dist-info"
     info.mkdir()
@@ -132,6 +188,23 @@ def test_an_installed_package_adds_a_task_that_runs_to_a_pushed_model(plugin, tm
     predicted = _kfx(plugin, home, "predict", TASK, "--input", str(rows_csv))
     assert predicted.returncode == 0, predicted.stderr
     assert predicted.stdout.splitlines()[1].split(",")[4] == "setosa"
+
+
+def test_an_export_only_its_own_process_can_call_is_evaluated_but_never_pushed(plugin, tmp_path):
+    """The Evaluator runs beside the Trainer and can call it; TF Serving could not."""
+    home = tmp_path / "home"
+    run = _kfx(plugin, home, "run", BROKEN, "--json")
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["states"]["Evaluator"] == summary["states"]["ServingCheck"] == "complete"
+    assert summary["metrics"]["accuracy"] > summary["gate"]["naive"] + 0.01  # it learnt
+    gate_blessings = list((home / "pipelines" / BROKEN / "ModelGate" / "blessing").glob("*"))
+    assert [(b / "BLESSED").is_file() for b in gate_blessings] == [True]  # the gate passed it
+    reason = summary["gate"]["reason"]
+    assert summary["blessed"] is False and summary["pushed_model"] is None, reason
+    assert reason.startswith("serving check: it cannot load and answer in a fresh process: ")
+    assert "pyfunc" in reason and "EagerPyFunc" in reason
+    assert not any((home / "serving" / BROKEN).glob("*"))
 
 
 def test_without_the_package_the_task_is_unknown(tmp_path):

@@ -24,6 +24,7 @@ COMPONENTS = {
     "baseline_model_resolver",
     "Evaluator",
     "ModelGate",
+    "ServingCheck",
     "Pusher",
     "Report",
 }

@@ -30,6 +30,7 @@ COMPONENTS = {
     "baseline_model_resolver",
     "Evaluator",
     "ModelGate",
+    "ServingCheck",
     "Pusher",
     "Report",
 }

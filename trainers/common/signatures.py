@@ -33,6 +33,11 @@ def _outputs(raw, classes):
 
 # The signature output TFMA scores (pipelines/evaluation.py): class probabilities, or the value.
 PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}
+# What `_outputs` answers for each row (the serving check holds every export to it).
+ANSWER_KEYS = {
+    "classification": ("probabilities", "prediction", "score"),
+    "regression": ("prediction", "score"),
+}
 
 
 def output_key(output: str, key: str) -> str:

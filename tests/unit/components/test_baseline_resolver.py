@@ -78,3 +78,12 @@ def test_warm_start_takes_the_newest_gate_blessed_model():
         None, {"model": models, "model_blessing": blessings}
     )
     assert _ids(result) == ([2], [12])
+
+
+def test_the_newest_gate_decision_of_a_model_is_the_one_that_counts():
+    # The ModelGate blessed model 2, then the ServingCheck refused it: it was never pushed.
+    models = [_model(1), _model(2), _model(3)]
+    blessings = [_blessing(11, 1, True), _blessing(12, 2, True), _blessing(14, 2, False)]
+    assert _ids(_resolve(models, blessings)) == ([1], [11])
+    shuffled = [blessings[2], blessings[0], blessings[1]]  # MLMD order is not creation order
+    assert _ids(_resolve(models, shuffled)) == ([1], [11])

@@ -94,7 +94,15 @@ def _kind_layout(spec: TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
         gen = "ImportExampleGen" if spec.data_format == "tfrecord" else "CsvExampleGen"
         return {
             "data": (gen, "StatisticsGen", "Transform", "Evaluator"),
-            "light": (schema, "ExampleValidator", "AnomalyGate", "ModelGate", "Pusher", "Report"),
+            "light": (
+                schema,
+                "ExampleValidator",
+                "AnomalyGate",
+                "ModelGate",
+                "ServingCheck",
+                "Pusher",
+                "Report",
+            ),
             "training": ("Trainer", "Tuner") if extended else ("Trainer",),
         }
     if spec.kind == "rl":

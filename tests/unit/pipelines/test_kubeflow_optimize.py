@@ -55,9 +55,11 @@ def test_optimizer_sits_between_the_evaluator_and_the_pusher(optimized):
     assert _producer(optimizer, "examples") == ("Transform", "transformed_examples")
     assert _producer(optimizer, "transform_graph") == ("Transform", "transform_graph")
     assert _producer(optimizer, "blessing") == ("ModelGate", "blessing")
-    # The Pusher ships the optimizer's model, still gated by the gate's blessing.
+    # The Pusher ships the optimizer's model once the ServingCheck has loaded and asked it.
     assert _producer(dag["Pusher"], "model") == ("ModelOptimizer", "optimized_model")
-    assert _producer(dag["Pusher"], "model_blessing") == ("ModelGate", "blessing")
+    assert _producer(dag["ServingCheck"], "model") == ("ModelOptimizer", "optimized_model")
+    assert _producer(dag["ServingCheck"], "gate_blessing") == ("ModelGate", "blessing")
+    assert _producer(dag["Pusher"], "model_blessing") == ("ServingCheck", "blessing")
     assert _parameter(optimizer, "score_split") == "test"  # what the gate judged on
 
 
