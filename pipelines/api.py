@@ -52,6 +52,8 @@ class Settings:
     """DirectRunner processes (multi_processing when > 1)."""
     beam_args: tuple[str, ...] = ()
     """Extra Beam arguments, passed through."""
+    wait: bool = False
+    """Wait for a running run of the same task instead of refusing to start."""
 
     def to_args(self) -> list[str]:
         """The `kfx run` flags that ask for these settings (defaults left out)."""
@@ -309,7 +311,7 @@ def run_task(
     if task:  # bad options fail before anything is written
         known = tasks.get(task, home)
         run_options(known, settings, home.data_dir(known.name))
-    with home.lock(locked):
+    with home.lock(locked, wait=settings.wait):
         staged = stage(home, task, data, label, name, threshold, env)
         spec = staged.spec
         input_dir = spans.input_dir(home, spec)
@@ -490,7 +492,7 @@ def run_kfp_local(
 
     known = tasks.get(task, home)
     run_options(known, settings, home.data_dir(known.name))  # bad options fail first
-    with home.lock(known.name):
+    with home.lock(known.name, wait=settings.wait):
         spec = stage(home, task, data, threshold=threshold).spec
 
         def package_for(remote, image: str) -> Path:

@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-cache", action="store_true", help="re-run every component")
     run.add_argument(
+        "--wait",
+        action="store_true",
+        help="if a run of the same task is running in this home, start when it ends",
+    )
+    run.add_argument(
         "--env",
         metavar="ENV_ID",
         help="RL tasks: another discrete-action gymnasium env, e.g. Acrobot-v1",
@@ -227,6 +232,7 @@ def _settings(args, cache: bool = True):
         beam_runner=args.beam_runner,
         beam_workers=args.beam_workers,
         beam_args=tuple(args.beam_arg),
+        wait=getattr(args, "wait", False),
     )
 
 

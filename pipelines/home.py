@@ -76,15 +76,34 @@ class Home:
         return self.root / "logs"
 
     @contextlib.contextmanager
-    def lock(self, task: str):
-        """Holds an exclusive lock so that two runs of one task never interleave."""
+    def lock(self, task: str, wait: bool = False):
+        """Holds an exclusive lock so that two runs of one task never interleave.
+
+        The kernel releases a `flock` when its process dies, so a run killed with -9 leaves
+        no stale lock; the file keeps the holder's pid for the message.
+
+        Raises:
+            HomeBusy: another process holds it (and `wait` is False).
+        """
         path = self.root / "locks" / f"{task}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w") as handle:
+        with open(path, "a+") as handle:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip()
+                pid = f" (pid {holder})" if holder.isdigit() else ""
                 raise HomeBusy(
-                    f"another `kfx run {task}` is using {self.root}; wait for it to finish"
+                    f"`kfx run {task}` is already running in {self.root}{pid}; wait for it "
+                    "to finish, or pass --wait to start when it does"
                 ) from None
-            yield
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()  # the pid of a finished run would mislead the next message

@@ -11,7 +11,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from pipelines import spans, tasks
+from pipelines import csv_check, spans, tasks
 from pipelines.errors import TaskError
 from pipelines.home import Home
 from trainers.spec import USER_DATA, TaskSpec
@@ -61,8 +61,10 @@ def register_csv(
             f"{src}: task name {name!r} is not usable (letters, digits, _ and -, not a built-in "
             "task); choose one with --name"
         )
-    if not src.read_bytes().strip():
-        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows")
+    table = csv_check.read(src)  # text, UTF-8, one header, a value per column in each row
+    csv_check.check_numbers(
+        table, csv_check.numeric_columns(table), "the rest of the column is numbers"
+    )
     try:
         frame = pd.read_csv(src, skipinitialspace=True)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:

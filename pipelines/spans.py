@@ -7,7 +7,6 @@ falls back to the last good one. Span numbers are never reused; nothing is delet
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import importlib
 import re
@@ -73,26 +72,58 @@ def quarantine(home: Home, name: str, span: Path, run_id: str, why: str = "") ->
 def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
     """Adds a user CSV for an existing task as its newest span; returns the span folder.
 
-    Column names are made safe as at registration (`feature_name`); the rows are used as they
-    are: ExampleValidator checks them against the task's schema.
+    The file is read strictly first (`csv_check`): a CSV that cannot be read, or that lacks
+    or adds columns, holds text or infinities where the task reads numbers, or labels it
+    does not know, is refused with the row and column and never becomes a span. Column
+    names are made safe as at registration (`feature_name`); ExampleValidator then checks
+    the rows against the task's schema.
+
+    Raises:
+        TaskError: the file cannot be the task's data; the message names the fix.
     """
-    src = Path(csv_path).expanduser()
-    if not src.is_file():
-        raise TaskError(f"{csv_path}: no such file; pass an existing CSV with --data")
-    content = src.read_bytes()
-    if not content.strip():
-        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows")
-    first, newline, rest = content.partition(b"\n")
-    header = next(csv.reader([first.decode(errors="replace")]))
-    safe = [feature_name(column) for column in header]
+    from pipelines import csv_check
+
+    table = csv_check.read(csv_path)
+    safe = [feature_name(column) for column in table.header]
     if spec.label not in safe:
         raise TaskError(
-            f"{src}: no column {spec.label!r} (the label of task {spec.name!r}); "
-            f"the header is: {', '.join(header)}"
+            f"{table.path}: no column {spec.label!r} (the label of task {spec.name!r}); "
+            f"the header is: {', '.join(table.header)}"
         )
-    if safe != [c.strip() for c in header]:
+    expected = _expected(home, spec)
+    if expected is not None:
+        csv_check.check_columns(table, safe, expected)
+    else:  # no schema yet: numbers where the file itself holds numbers
+        renamed = csv_check.Table(table.path, safe, table.rows, table.lines)
+        numeric = csv_check.numeric_columns(renamed)
+        csv_check.check_numbers(renamed, numeric, "the rest of the column is numbers")
+    content = table.path.read_bytes()
+    first, newline, rest = content.partition(b"\n")
+    if safe != table.header:
         content = ",".join(safe).encode() + newline + rest
     return add_span(home, spec.name, content)
+
+
+def _expected(home: Home, spec: TaskSpec):
+    """What the task's data must hold (`csv_check.Expected`), or None without a schema."""
+    from pipelines import csv_check
+
+    if spec.schema_path is None or not spec.schema_path.is_file():
+        return None
+    return csv_check.from_schema(spec.name, spec.schema_path, spec.label, _classes(home, spec))
+
+
+def _classes(home: Home, spec: TaskSpec):
+    """The classes of the task's newest pushed model (None: a regressor, or none pushed)."""
+    if spec.problem != "classification":
+        return None
+    from pipelines import metadata
+    from trainers import manifest
+
+    model_dir = metadata.latest_pushed_model(home, spec.name)
+    if model_dir is None or not manifest.exists(model_dir):
+        return None
+    return manifest.read(str(model_dir)).classes
 
 
 def input_dir(home: Home, spec: TaskSpec) -> Path:

@@ -6,6 +6,8 @@ from pipelines.errors import TaskError
 from tests.unit.pipelines.csv_files import strings_csv
 from trainers.penguin import features as penguin_features
 
+PENGUIN_HEADER = "species,island,sex,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g\n"
+
 
 def test_identical_data_reuses_the_newest_span(home, tmp_path):
     own_csv.register_csv(home, strings_csv(tmp_path, name="one.csv"), "kind", name="t")
@@ -19,20 +21,20 @@ def test_quarantined_span_numbers_are_not_reused(home, tmp_path):
     spec = tasks.get("penguin", home)
     root = spans.input_dir(home, spec)
     src = tmp_path / "p.csv"
-    src.write_text("species,island\nAdelie,Dream\n")
+    src.write_text(PENGUIN_HEADER + "Adelie,Dream,male,39.1,18.7,181,3750\n")
     bad = spans.stage_data(home, spec, src)
     assert bad.name == "span-2"
     moved = spans.quarantine(home, "penguin", bad, "2026-01-01T00:00:00.000")
     assert moved.parent == root / "rejected" and (moved / "data.csv").exists()
     assert spans.spans(root) == [1]
-    src.write_text("species,island\nGentoo,Biscoe\n")
+    src.write_text(PENGUIN_HEADER + "Gentoo,Biscoe,female,46.1,13.2,211,4500\n")
     assert spans.stage_data(home, spec, src).name == "span-3"
 
 
 def test_stage_data_copies_file(home, tmp_path):
     spec = tasks.get("penguin", home)
     src = tmp_path / "p.csv"
-    src.write_text("species,island\nAdelie,Dream\n")
+    src.write_text(PENGUIN_HEADER + "Adelie,Dream,male,39.1,18.7,181,3750\n")
     folder = spans.stage_data(home, spec, src)
     assert (folder / "data.csv").read_bytes() == src.read_bytes()
     assert folder.is_relative_to(home.data_dir("penguin"))
