@@ -21,6 +21,7 @@ from pipelines.errors import TaskError
 from pipelines.home import Home, HomeBusy, HomeUnusable
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INVALID_DATA = 1, 2, 3
+MAX_LISTED = 20  # bad rows `kfx predict` lists one by one; the rest are counted
 KFP_LOCAL = "kfp-local"
 WRITING = ("run", "schedule", "compile")  # commands that write into the home
 
@@ -72,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("task")
     predict.add_argument("--input", required=True, metavar="FILE.csv")
     predict.add_argument("--output", metavar="FILE.csv", help="default: standard output")
+    predict.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the whole file at its first bad row (default: predict the others)",
+    )
     predict.set_defaults(func=cmd_predict)
 
     runs = sub.add_parser("runs", help="past runs recorded in MLMD, newest first")
@@ -414,7 +420,19 @@ def cmd_predict(args) -> int:
     spec = tasks.get(args.task, home)
     if args.output and not Path(args.output).resolve().parent.is_dir():
         raise TaskError(f"--output {args.output}: its folder does not exist; create it first")
-    frame = predict.predict(home, spec, args.input)
+    bad: dict[int, str] | None = None if args.strict else {}
+    frame = predict.predict(home, spec, args.input, bad=bad)
+    if bad:
+        console.error(
+            f"{args.input}: {len(bad)} of {len(frame)} rows could not be predicted (their "
+            "prediction cells are left empty); fix them, or pass --strict to refuse the file"
+        )
+        for row in sorted(bad)[:MAX_LISTED]:
+            console.error(bad[row])
+        if len(bad) > MAX_LISTED:
+            console.error(f"... and {len(bad) - MAX_LISTED} more rows")
+        if len(bad) == len(frame):
+            return EXIT_USAGE  # nothing was predicted
     if args.output:
         frame.to_csv(args.output, index=False)
         console.info(f"wrote {len(frame)} predictions to {args.output}")

@@ -98,6 +98,7 @@ def to_examples(
     source: str,
     shapes: dict[str, list[int]] | None = None,
     first_row: int = 2,
+    bad: dict[int, str] | None = None,
 ) -> list[bytes]:
     """Serialized tf.Examples with the model's raw features; empty cells are left missing.
 
@@ -105,6 +106,9 @@ def to_examples(
     holds all its values separated by spaces, or from columns `pixels_0`, `pixels_1`, ...
     (row by row); it must have all its values. Errors number the rows from `first_row` (2: a
     CSV's first data row; `kfx serve` numbers a request's instances from 0).
+
+    With `bad` (a dict), a row that cannot be converted is left out and its error recorded
+    under its row number; without, the first such row raises.
     """
     import tensorflow as tf
 
@@ -125,25 +129,48 @@ def to_examples(
     for row_number, row in enumerate(frame.itertuples(index=False), start=first_row):
         cells = dict(zip(frame.columns, row, strict=True))
         feature_map = {}
-        for name, kind in features.items():
-            if name in sizes:
-                texts = [str(cells[c]) for c in fixed[name]]
-                where = f"{source}: row {row_number}, column {fixed[name][0]!r}"
-                feature_map[name] = _fixed_feature(kind, texts, sizes[name], where)
-                continue
-            text = str(cells[columns[name]]).strip()
-            if text == "":
-                continue
-            feature = _feature(kind, text, f"{source}: row {row_number}, column {columns[name]!r}")
-            if feature is not None:
-                feature_map[name] = feature
+        try:
+            for name, kind in features.items():
+                if name in sizes:
+                    texts = [str(cells[c]) for c in fixed[name]]
+                    where = f"{source}: row {row_number}, column {fixed[name][0]!r}"
+                    feature_map[name] = _fixed_feature(kind, texts, sizes[name], where)
+                    continue
+                text = str(cells[columns[name]]).strip()
+                if text == "":
+                    continue
+                where = f"{source}: row {row_number}, column {columns[name]!r}"
+                feature = _feature(kind, text, where)
+                if feature is not None:
+                    feature_map[name] = feature
+        except TaskError as err:
+            if bad is None:
+                raise
+            bad[row_number] = str(err)
+            continue
         example = tf.train.Example(features=tf.train.Features(feature=feature_map))
         examples.append(example.SerializeToString())
     return examples
 
 
-def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
+def _fill(frame, found: dict[str, list], bad: dict[int, str] | None, first_row: int):
+    """`frame` plus the `found` columns; rows in `bad` (by row number) get empty cells."""
+    frame = frame.copy()
+    skipped = set(bad or ())
+    kept = [i for i in range(len(frame)) if i + first_row not in skipped]
+    for column, values in found.items():
+        cells: list = [None] * len(frame)
+        for index, value in zip(kept, values, strict=True):
+            cells[index] = value
+        frame[column] = cells
+    return frame
+
+
+def predict(home: Home, spec: TaskSpec, input_csv: str | Path, bad: dict | None = None):
     """The input rows plus the prediction columns of the task's latest pushed model.
+
+    With `bad` (a dict), rows that do not fit are kept with empty prediction cells and their
+    errors recorded by row number; without, the first such row raises.
 
     Raises:
         TaskError: no pushed model yet, or the CSV does not fit the model's inputs.
@@ -160,7 +187,7 @@ def predict(home: Home, spec: TaskSpec, input_csv: str | Path):
         )
     frame = load_rows(input_csv)
     predictor = kinds.of(spec).predictor(model_dir, manifest.read(str(model_dir)))
-    return predictor(frame, str(input_csv))
+    return predictor(frame, str(input_csv), bad=bad)
 
 
 def examples(model_dir: Path, manifest):
@@ -175,24 +202,24 @@ def examples(model_dir: Path, manifest):
     prefixes = [f"{o.name}_" for o in manifest.outputs] or [""]
     columns = [f"{prefix}{key}" for prefix in prefixes for key in ("prediction", "score")]
 
-    def run(frame, source: str, first_row: int = 2):
-        serialized = to_examples(frame, manifest.features, source, manifest.shapes, first_row)
+    def run(frame, source: str, first_row: int = 2, bad: dict[int, str] | None = None):
+        serialized = to_examples(frame, manifest.features, source, manifest.shapes, first_row, bad)
         found: dict[str, list] = {column: [] for column in columns}
         for start in range(0, len(serialized), BATCH):
             out = serve(examples=tf.constant(serialized[start : start + BATCH]))
             for column in columns:
                 values = out[column].numpy()
                 found[column] += [v.decode() if isinstance(v, bytes) else float(v) for v in values]
-        frame = frame.copy()
-        for column in columns:
-            frame[column] = found[column]
-        return frame
+        return _fill(frame, found, bad, first_row)
 
     return run
 
 
-def observations(manifest, frame, source: str, first_row: int = 2):
-    """The observation columns (`obs_0`..`obs_N`) as float32 [rows, N]; every value needed."""
+def observations(manifest, frame, source: str, first_row: int = 2, bad=None):
+    """The observation columns (`obs_0`..`obs_N`) as float32 [rows, N]; every value needed.
+
+    With `bad` (a dict), rows with a bad value are left out and recorded by row number.
+    """
     import numpy as np
 
     columns = list(manifest.features)
@@ -203,16 +230,25 @@ def observations(manifest, frame, source: str, first_row: int = 2):
             f"{manifest.env_id} policy needs {', '.join(columns)}"
         )
     values = np.zeros((len(frame), len(columns)), dtype=np.float32)
-    for j, column in enumerate(columns):
-        for i, text in enumerate(frame[column]):
-            where = f"{source}: row {i + first_row}, column {column!r}"
-            if not str(text).strip():
-                raise TaskError(f"{where}: empty; a policy needs every observation value")
-            feature = _feature("FLOAT", str(text).strip(), where)
-            if feature is None:
-                raise TaskError(f"{where}: NaN; a policy needs every observation value")
-            values[i, j] = feature.float_list.value[0]
-    return values
+    kept = []
+    for i in range(len(frame)):
+        try:
+            for j, column in enumerate(columns):
+                text = str(frame[column].iloc[i]).strip()
+                where = f"{source}: row {i + first_row}, column {column!r}"
+                if not text:
+                    raise TaskError(f"{where}: empty; a policy needs every observation value")
+                feature = _feature("FLOAT", text, where)
+                if feature is None:
+                    raise TaskError(f"{where}: NaN; a policy needs every observation value")
+                values[i, j] = feature.float_list.value[0]
+        except TaskError as err:
+            if bad is None:
+                raise
+            bad[i + first_row] = str(err)
+            continue
+        kept.append(i)
+    return values[kept]
 
 
 def policy(model_dir: Path, manifest):
@@ -221,13 +257,14 @@ def policy(model_dir: Path, manifest):
 
     serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
 
-    def run(frame, source: str, first_row: int = 2):
-        values = observations(manifest, frame, source, first_row)
-        out = serve(observations=tf.constant(values))
-        frame = frame.copy()
-        frame["prediction"] = out["action"].numpy().astype(int)
-        frame["score"] = out["score"].numpy().astype(float)
-        return frame
+    def run(frame, source: str, first_row: int = 2, bad: dict[int, str] | None = None):
+        values = observations(manifest, frame, source, first_row, bad)
+        found = {"prediction": [], "score": []}
+        if len(values):
+            out = serve(observations=tf.constant(values))
+            found["prediction"] = [int(a) for a in out["action"].numpy()]
+            found["score"] = [float(v) for v in out["score"].numpy()]
+        return _fill(frame, found, bad, first_row)
 
     return run
 
@@ -248,8 +285,8 @@ def episode(model_dir: Path, manifest):
     played = export.load_policy(str(model_dir))
     one_at_a_time = threading.Lock()
 
-    def run(frame, source: str, first_row: int = 2):
-        values = observations(manifest, frame, source, first_row)
+    def run(frame, source: str, first_row: int = 2, bad=None):
+        values = observations(manifest, frame, source, first_row)  # an episode needs every row
         rewards = np.zeros(len(frame))
         if "reward" in frame.columns:
             try:

@@ -105,3 +105,67 @@ def test_load_rows_header_only(tmp_path):
 def test_load_rows_missing_file(tmp_path):
     with pytest.raises(TaskError, match="no such file"):
         predict.load_rows(tmp_path / "absent.csv")
+
+
+class _Doubler(tf.Module):
+    """serving_default: prediction = 2 * weight (a regressor's signature outputs)."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve(self, examples):
+        spec = {"weight": tf.io.FixedLenFeature([], tf.float32, default_value=0.0)}
+        value = 2.0 * tf.io.parse_example(examples, spec)["weight"]
+        return {"prediction": value, "score": value}
+
+
+@pytest.fixture(scope="module")
+def doubler(tmp_path_factory):
+    from trainers import manifest
+
+    folder = tmp_path_factory.mktemp("served") / "1"
+    module = _Doubler()
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+    found = manifest.Manifest(kind=manifest.EXAMPLES, features={"weight": "FLOAT"}, label="y")
+    manifest.write(str(folder), found)
+    return folder, found
+
+
+def test_bad_rows_are_listed_and_the_others_predicted(doubler):
+    folder, found = doubler
+    run = predict.examples(folder, found)
+    bad = {}
+    out = run(_frame(weight=["1.5", "heavy", "2"]), "in.csv", bad=bad)
+    assert out["prediction"].fillna(-1).tolist() == [3.0, -1, 4.0]  # the bad row: empty
+    assert bad == {
+        3: "in.csv: row 3, column 'weight': 'heavy' is not a number; fix the cell or leave it empty"
+    }
+    with pytest.raises(TaskError, match="row 3"):
+        run(_frame(weight=["1.5", "heavy"]), "in.csv")  # strict: the first bad row refuses
+
+
+def test_kfx_predict_lists_bad_rows_and_strict_refuses_the_file(doubler, tmp_path, monkeypatch):
+    import contextlib
+    import io
+
+    from pipelines import cli, metadata
+
+    folder, _ = doubler
+    monkeypatch.setattr(metadata, "latest_pushed_model", lambda home, task: folder)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("weight\n1\nx\n3\n")
+
+    def kfx(*args):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["--home", str(tmp_path / "home"), "predict", "penguin", *args])
+        return code, out.getvalue(), err.getvalue()
+
+    code, out, err = kfx("--input", str(rows))
+    assert code == 0
+    assert out.splitlines() == ["weight,prediction,score", "1,2.0,2.0", "x,,", "3,6.0,6.0"]
+    assert f"{rows}: 1 of 3 rows could not be predicted" in err
+    assert f"{rows}: row 3, column 'weight': 'x' is not a number" in err
+    code, out, err = kfx("--input", str(rows), "--strict")
+    assert code == 2 and out == "" and "row 3, column 'weight'" in err
+    rows.write_text("weight\nx\ny\n")
+    code, out, err = kfx("--input", str(rows))
+    assert code == 2 and "2 of 2 rows could not be predicted" in err
