@@ -347,7 +347,7 @@ def cmd_tasks(args) -> int:
 
 def cmd_run(args) -> int:
     """`kfx run`: stage data, run the pipeline with progress, print the summary."""
-    from pipelines import api
+    from pipelines import api, local
 
     home = Home.resolve(args.home)
     if args.runner == KFP_LOCAL:
@@ -373,7 +373,7 @@ def cmd_run(args) -> int:
         verbose=args.verbose,
         on_start=started,
     )
-    console.run_result(result, home.logs_dir())
+    console.run_result(result, local.log_file(home, result.spec.name, result.run_id))
     if args.json:
         print(json.dumps(result.to_json()))
     return {api.OK: 0, api.INVALID_DATA: EXIT_INVALID_DATA}.get(result.outcome, EXIT_FAILED)

@@ -207,7 +207,7 @@ def compiled(task: str, result) -> None:
     )
 
 
-def run_result(result, logs_dir) -> None:
+def run_result(result, log_path) -> None:
     """The end of `kfx run`: the summary, or why the run stopped and what to do."""
     from pipelines import api
 
@@ -234,7 +234,7 @@ def run_result(result, logs_dir) -> None:
             error(f"rejected data kept in {folder}")
         return
     error(f"{result.failed_node or 'pipeline'} failed: {result.error}")
-    error(f"full log: {logs_dir} (or re-run with -v)")
+    error(f"its log: {log_path} (or re-run with -v to see it live)")
 
 
 def optimized(record: dict) -> None:

@@ -127,6 +127,11 @@ class PipelineFailed(RuntimeError):
         self.run_id, self.node, self.cause = run_id, node, cause
 
 
+def log_file(home: Home, task: str, run_id: str) -> Path:
+    """Where one run's TFX, Beam and TensorFlow logs go."""
+    return home.logs_dir() / f"{task}-{run_id.replace(':', '')}.log"
+
+
 def run(
     spec: TaskSpec,
     home: Home,
@@ -154,7 +159,7 @@ def run(
         from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner as Runner
     else:
         from tfx.orchestration.local.local_dag_runner import LocalDagRunner as Runner
-    log_path = home.logs_dir() / f"{spec.name}-{run_id.replace(':', '')}.log"
+    log_path = log_file(home, spec.name, run_id)
     with _captured_logs(progress, log_path, verbose) as handler:
         try:
             Runner().run_with_ir(ir, run_options=_partial(to_nodes))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.e2e
 PACKAGE = "kfx_iris_plugin"
 TASK = "iris_plugin"
 BROKEN = "iris_pyfunc_export"  # the same model, exported so that only its own process can call it
+FAILING = "iris_trainer_fails"  # its run_fn raises
 FILES = {
     "__init__.py": '"""Iris species, as a kfx task from outside kfx."""\n',
     "features.py": """
@@ -53,7 +55,13 @@ FILES = {
             trainer="{PACKAGE}.broken",
             preprocessing="{PACKAGE}.preprocessing",
         )
-        TASKS = (TASK, BROKEN)
+        FAILING = dataclasses.replace(BROKEN, name="{FAILING}", trainer="{PACKAGE}.failing")
+        TASKS = (TASK, BROKEN, FAILING)
+    """,
+    "failing/__init__.py": '"""A trainer that raises."""\n',
+    "failing/model.py": """
+        def run_fn(fn_args):
+            raise ValueError("the plug-in's trainer is broken")
     """,
     "broken/__init__.py": '"""The iris model, its serving_default through tf.py_function."""\n',
     "broken/model.py": f"""
@@ -205,6 +213,21 @@ def test_an_export_only_its_own_process_can_call_is_evaluated_but_never_pushed(p
     assert reason.startswith("serving check: it cannot load and answer in a fresh process: ")
     assert "pyfunc" in reason and "EagerPyFunc" in reason
     assert not any((home / "serving" / BROKEN).glob("*"))
+
+
+def test_a_failing_component_exits_1_naming_it_and_its_log(plugin, tmp_path):
+    home = tmp_path / "home"
+    run = _kfx(plugin, home, "run", FAILING)
+    assert run.returncode == 1, run.stderr
+    assert "Trainer failed: " in run.stderr and "the plug-in's trainer is broken" in run.stderr
+    log = Path(re.search(r"its log: (\S+\.log)", run.stderr).group(1))
+    assert log.parent == home / "logs"
+    assert "ValueError: the plug-in's trainer is broken" in log.read_text()  # the traceback
+    assert "Traceback" not in run.stderr
+    verbose = _kfx(plugin, home, "run", FAILING, "-v")  # -v: the same logs, live
+    assert verbose.returncode == 1
+    assert "Traceback (most recent call last)" in verbose.stderr
+    assert "ValueError: the plug-in's trainer is broken" in verbose.stderr
 
 
 def test_without_the_package_the_task_is_unknown(tmp_path):
