@@ -33,6 +33,7 @@ bench: setup
 	$(VENV)/bin/python tests/bench/bench_optimize.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_gates.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_serve.py --out BENCHMARKS.md
+	$(VENV)/bin/python tests/bench/bench_drift.py --out BENCHMARKS.md
 
 # The component image compiled pipelines run (buildah, no Docker daemon; see README).
 image:

@@ -84,12 +84,18 @@ def read(uri: str, split_names: str) -> list[Anomaly]:
     return found
 
 
+DRIFT = "drift"  # the split label of DriftCheck's findings
+
+
 def message(anomalies: list[Anomaly], schema_hint: str, source: str = "the data") -> str:
     """The multi-line report printed when the gate stops a run."""
     count = f"{len(anomalies)} anomal{'y' if len(anomalies) == 1 else 'ies'}"
     lines = [f"data validation failed for {source}: {count}"]
     lines += [f"  {a}" for a in anomalies]
-    lines.append(f"fix the data, or relax {schema_hint} if the data is right")
+    fix = f"fix the data, or relax {schema_hint} if the data is right"
+    if any(a.split == DRIFT for a in anomalies):
+        fix += "; a deliberate change of distribution: run again with --accept-drift"
+    lines.append(fix)
     return "\n".join(lines)
 
 
@@ -121,14 +127,18 @@ def AnomalyGate(  # noqa: N802 (TFX component names are classes)
     schema_hint: Parameter[str] = "the schema",
     data_root: Parameter[str] = "",
     examples: InputArtifact[Examples] = None,
+    drift: InputArtifact[ExampleAnomalies] = None,
 ) -> None:
     """Fails on any anomaly, else republishes the schema the data was checked against.
 
-    With `data_root` and `examples`, a rejected span is moved aside before failing.
+    With `drift` (DriftCheck's findings), a drifted feature counts as an anomaly. With
+    `data_root` and `examples`, a rejected span is moved aside before failing.
     """
     import tensorflow as tf
 
     found = read(anomalies.uri, anomalies.split_names)
+    if drift is not None:
+        found += [dataclasses.replace(a, split=DRIFT) for a in read(drift.uri, drift.split_names)]
     if found:
         why = message(found, schema_hint)
         span = examples.get_int_custom_property("span") if examples is not None else 0

@@ -54,6 +54,8 @@ class Settings:
     """Extra Beam arguments, passed through."""
     wait: bool = False
     """Wait for a running run of the same task instead of refusing to start."""
+    accept_drift: bool = False
+    """Let a span through whose distribution moved beyond the schema's drift thresholds."""
 
     def to_args(self) -> list[str]:
         """The `kfx run` flags that ask for these settings (defaults left out)."""
@@ -256,6 +258,7 @@ def run_options(spec: TaskSpec, settings: Settings, input_dir, **extra) -> optio
         beam_args=beam,
         optimize=settings.optimize,
         eval_episodes=settings.eval_episodes,
+        accept_drift=settings.accept_drift,
         **extra,
     )
     kinds.of(spec).check(spec, opts)
@@ -375,11 +378,13 @@ def _failed(home, staged: Staged, failure, started, timings, input_dir) -> RunRe
         from components import anomaly_gate
 
         result.outcome = INVALID_DATA
-        for artifact in metadata.node_outputs(
-            home, spec.name, failure.run_id, ids.EXAMPLE_VALIDATOR
-        ):
-            split_names = artifact.properties["split_names"].string_value
-            result.anomalies += anomaly_gate.read(artifact.uri, split_names)
+        for node in (ids.EXAMPLE_VALIDATOR, ids.DRIFT_CHECK):  # what the gate read
+            for artifact in metadata.node_outputs(home, spec.name, failure.run_id, node):
+                split_names = artifact.properties["split_names"].string_value
+                found = anomaly_gate.read(artifact.uri, split_names)
+                if node == ids.DRIFT_CHECK:
+                    found = [dataclasses.replace(a, split=anomaly_gate.DRIFT) for a in found]
+                result.anomalies += found
         # The span that was read, however it arrived, moves aside: the next run falls back
         # to the last good span.
         why = anomaly_gate.message(result.anomalies, str(spec.schema_path or "the schema"))

@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-cache", action="store_true", help="re-run every component")
     run.add_argument(
+        "--accept-drift",
+        action="store_true",
+        help="train on a new span even if its distribution moved beyond the schema's thresholds",
+    )
+    run.add_argument(
         "--wait",
         action="store_true",
         help="if a run of the same task is running in this home, start when it ends",
@@ -239,6 +244,7 @@ def _settings(args, cache: bool = True):
         beam_workers=args.beam_workers,
         beam_args=tuple(args.beam_arg),
         wait=getattr(args, "wait", False),
+        accept_drift=getattr(args, "accept_drift", False),
     )
 
 

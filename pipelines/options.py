@@ -43,6 +43,8 @@ class RunOptions:
     """Add a ModelOptimizer after the Evaluator: pruned, quantised TFLite models pushed too."""
     source_model: str | None = None
     """A source task's model URI (Kubeflow: `--source-model`); locally MLMD resolves it."""
+    accept_drift: bool = False
+    """Let a span whose distribution moved beyond the schema's drift thresholds through."""
 
 
 OPTIMIZE_PREFIX = "optimize."  # `--set optimize.KEY=VALUE` goes to the ModelOptimizer

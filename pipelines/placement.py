@@ -58,6 +58,7 @@ LIGHT_COMPONENTS = (
     ids.IMPORT_SCHEMA_GEN,
     ids.SCHEMA_GEN,
     ids.EXAMPLE_VALIDATOR,
+    ids.DRIFT_CHECK,
     ids.ANOMALY_GATE,
     ids.MODEL_GATE,
     ids.SERVING_CHECK,

@@ -1,9 +1,10 @@
 """The supervised kind: one factory for every task that learns from labelled examples.
 
-ExampleGen → StatisticsGen → SchemaGen | ImportSchemaGen → ExampleValidator → AnomalyGate →
-Transform → [Tuner] → Trainer → baseline (Resolver or lookup, per target) → Evaluator →
-ModelGate → [ModelOptimizer] → ServingCheck → Pusher → Report (the run's HTML page). A task with a
-`source_task` gets that task's newest pushed model as the Trainer's `base_model`.
+ExampleGen → StatisticsGen → SchemaGen | ImportSchemaGen → ExampleValidator, DriftCheck →
+AnomalyGate → Transform → [Tuner] → Trainer → baseline (Resolver or lookup, per target) →
+Evaluator → ModelGate → [ModelOptimizer] → ServingCheck → Pusher → Report (the run's HTML
+page). A task with a `source_task` gets that task's newest pushed model as the Trainer's
+`base_model`.
 
 Three splits: early stopping, checkpoints, LR plateau and the Tuner see `eval`; the
 Evaluator, the gate (threshold, naive predictor, baseline) and the ModelOptimizer see only
@@ -74,6 +75,7 @@ class Supervised(Kind):
         from tfx.proto import trainer_pb2, transform_pb2
 
         from components.anomaly_gate import AnomalyGate
+        from components.drift_check import DriftCheck
         from components.evaluator import Evaluator
 
         config = self.trainer_config(spec, opts).to_custom_config()
@@ -100,7 +102,15 @@ class Supervised(Kind):
         validator = tfc.ExampleValidator(
             statistics=statistics.outputs["statistics"], schema=schema_gen.outputs["schema"]
         ).with_id(ids.EXAMPLE_VALIDATOR)
-        # Stops the run on any anomaly; what follows consumes its schema.
+        # Compares the span with the last good one where the schema sets drift thresholds.
+        drift = DriftCheck(
+            statistics=statistics.outputs["statistics"],
+            schema=schema_gen.outputs["schema"],
+            examples=example_gen.outputs["examples"],
+            data_root=str(opts.input_dir),
+            accept_drift=int(opts.accept_drift),
+        ).with_id(ids.DRIFT_CHECK)
+        # Stops the run on any anomaly or drift; what follows consumes its schema.
         quarantine = {}
         if targets.of(opts).gate_quarantines:  # a rejected span moves aside in the pipeline
             quarantine = {
@@ -111,6 +121,7 @@ class Supervised(Kind):
             anomalies=validator.outputs["anomalies"],
             schema=schema_gen.outputs["schema"],
             schema_hint=schema_hint,
+            drift=drift.outputs["drift"],
             **quarantine,
         ).with_id(ids.ANOMALY_GATE)
         schema = gate.outputs["validated_schema"]
@@ -129,7 +140,7 @@ class Supervised(Kind):
             disable_statistics=True,
             force_tf_compat_v1=True,
         ).with_id(ids.TRANSFORM)
-        components = [example_gen, statistics, schema_gen, validator, gate, transform]
+        components = [example_gen, statistics, schema_gen, validator, drift, gate, transform]
         trainer_inputs = {}
         if opts.tune:
             # Searches the task's hyper-parameter space; the Trainer uses the best values.

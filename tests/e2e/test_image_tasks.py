@@ -22,6 +22,7 @@ COMPONENTS = {
     "ImportSchemaGen",
     "StatisticsGen",
     "ExampleValidator",
+    "DriftCheck",
     "AnomalyGate",
     "Transform",
     "Trainer",

@@ -24,6 +24,7 @@ SUPERVISED = [
     "ImportSchemaGen",
     "StatisticsGen",
     "ExampleValidator",
+    "DriftCheck",
     "AnomalyGate",
     "Transform",
     "Trainer",

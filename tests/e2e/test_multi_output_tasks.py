@@ -23,6 +23,7 @@ COMPONENTS = {
     "StatisticsGen",
     "ImportSchemaGen",
     "ExampleValidator",
+    "DriftCheck",
     "AnomalyGate",
     "Transform",
     "Trainer",

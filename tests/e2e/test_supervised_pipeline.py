@@ -18,6 +18,7 @@ COMPONENTS = {
     "StatisticsGen",
     "ImportSchemaGen",
     "ExampleValidator",
+    "DriftCheck",
     "AnomalyGate",
     "Transform",
     "Trainer",
@@ -125,6 +126,31 @@ def test_bad_csv_stops_before_training_and_pushes_nothing(home, first, tmp_path)
     assert got["AnomalyGate"] == "failed"
     assert not {"Transform", "Trainer", "Evaluator", "Pusher"} & set(got)
     assert serving_versions(home, "penguin") == before
+
+
+def test_a_drifted_span_stops_before_training_and_accept_drift_lets_it_through(
+    home, first, tmp_path
+):
+    import pandas as pd
+
+    frame = pd.read_csv(Home.resolve(home).data_dir("penguin") / "span-1" / "data.csv")
+    frame["bill_length_mm"] = (frame["bill_length_mm"] * 1.2).round(1)  # in range, but moved
+    shifted = tmp_path / "shifted.csv"
+    frame.to_csv(shifted, index=False)
+    before = serving_versions(home, "penguin")
+    args = ("run", "penguin", "--data", str(shifted), "--train-steps", STEPS, "--json")
+
+    result = kfx(home, *args)
+    assert result.code == 3, result.err
+    assert "[drift] column 'bill_length_mm'" in result.err and "--accept-drift" in result.err
+    got = states(home, "penguin", result.json["run_id"])
+    assert got["ExampleValidator"] == got["DriftCheck"] == "complete"  # no schema anomaly
+    assert got["AnomalyGate"] == "failed" and "Trainer" not in got
+    assert serving_versions(home, "penguin") == before
+
+    accepted = kfx(home, *args, "--accept-drift")
+    assert accepted.code == 0, accepted.err
+    assert states(home, "penguin", accepted.json["run_id"])["Trainer"] == "complete"
 
 
 def test_warm_start_trains_from_the_blessed_model(home, first):

@@ -23,6 +23,7 @@ COMPONENTS = {
     "ImportSchemaGen",
     "StatisticsGen",
     "ExampleValidator",
+    "DriftCheck",
     "AnomalyGate",
     "Transform",
     "source_model_resolver",

@@ -97,6 +97,7 @@ def _kind_layout(spec: TaskSpec, extended: bool) -> dict[str, tuple[str, ...]]:
             "light": (
                 schema,
                 "ExampleValidator",
+                "DriftCheck",
                 "AnomalyGate",
                 "ModelGate",
                 "ServingCheck",
