@@ -31,16 +31,20 @@ def source_model(spec: TaskSpec, home, opts: RunOptions):
 
 
 def pusher(spec: TaskSpec, home, model, blessing):
-    """Pushes blessed models to versioned folders under the home's serving directory."""
-    from tfx.components import Pusher
+    """Pushes blessed models to versioned folders under the home's serving directory.
+
+    Each version folder appears in one rename (components/atomic_pusher.py).
+    """
     from tfx.proto import pusher_pb2
+
+    from components.atomic_pusher import AtomicPusher
 
     destination = pusher_pb2.PushDestination(
         filesystem=pusher_pb2.PushDestination.Filesystem(
             base_directory=str(home.serving_dir(spec.name))
         )
     )
-    return Pusher(model=model, model_blessing=blessing, push_destination=destination).with_id(
+    return AtomicPusher(model=model, model_blessing=blessing, push_destination=destination).with_id(
         ids.PUSHER
     )
 
