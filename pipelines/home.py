@@ -85,6 +85,8 @@ class Home:
         Raises:
             HomeBusy: another process holds it (and `wait` is False).
         """
+        if not task or "/" in task or task.startswith("."):
+            raise ValueError(f"{task!r} is not a task name; it cannot name a lock file")
         path = self.root / "locks" / f"{task}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a+") as handle:

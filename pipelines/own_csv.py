@@ -23,8 +23,19 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 
 
 def csv_task_name(csv_path: str | Path, name: str | None = None) -> str:
-    """The task a `--data FILE.csv` registers: `--name`, else the file's stem made safe."""
-    return name or spans.feature_name(Path(csv_path).stem).lower()
+    """The task a `--data FILE.csv` registers: `--name`, else the file's stem made safe.
+
+    Raises:
+        TaskError: the name is not letters, digits, `_` and `-` (it names folders and files
+            in the home, so `../x` must never reach a path), or is a built-in task's.
+    """
+    found = name or spans.feature_name(Path(csv_path).stem).lower()
+    if not _NAME.match(found) or found in tasks.builtin():
+        raise TaskError(
+            f"{csv_path}: task name {found!r} is not usable (a letter, then letters, digits, "
+            "_ and -; not a built-in task); choose one with --name"
+        )
+    return found
 
 
 def is_csv_task(spec: TaskSpec) -> bool:
@@ -56,11 +67,6 @@ def register_csv(
     if not src.is_file():
         raise TaskError(f"{csv_path}: no such file; pass an existing CSV with --data")
     name = csv_task_name(src, name)
-    if not _NAME.match(name) or name in tasks.builtin():
-        raise TaskError(
-            f"{src}: task name {name!r} is not usable (letters, digits, _ and -, not a built-in "
-            "task); choose one with --name"
-        )
     table = csv_check.read(src)  # text, UTF-8, one header, a value per column in each row
     csv_check.check_numbers(
         table, csv_check.numeric_columns(table), "the rest of the column is numbers"

@@ -88,6 +88,26 @@ def test_register_builtin_name_rejected(home, tmp_path):
         own_csv.register_csv(home, strings_csv(tmp_path), "kind", name="penguin")
 
 
+@pytest.mark.parametrize("name", ["../../x", "a/b", ".hidden", "x y"])
+def test_a_name_that_could_leave_the_home_is_refused_before_anything_is_written(
+    home, tmp_path, name
+):
+    import contextlib
+    import io
+
+    from pipelines import cli
+
+    src = strings_csv(tmp_path)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = cli.main(
+            ["--home", str(home.root), "run", "--data", str(src), "--label", "kind", "--name", name]
+        )
+    assert code == 2 and f"task name {name!r} is not usable" in err.getvalue()
+    assert not home.root.exists()  # no lock, span or task file, in the home or above it
+    assert not (tmp_path / "x.lock").exists()  # where HOME/locks/../../x.lock would land
+
+
 def test_register_missing_file(home, tmp_path):
     with pytest.raises(TaskError, match="no such file") as err:
         own_csv.register_csv(home, tmp_path / "absent.csv", "kind")
