@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.kfx-setup
 
-.PHONY: setup demo test test-unit bench lint image clean
+.PHONY: setup demo test test-unit bench soak lint image clean
 
 # The venv is rebuilt only when the lock file, the project metadata or the setup script change.
 $(STAMP): requirements.lock pyproject.toml infra/setup.sh
@@ -23,6 +23,10 @@ test: setup
 
 test-unit: setup
 	$(VENV)/bin/python -m pytest -q tests/unit
+
+# Long robustness runs (kill -9 at many points of real runs); skipped in `make test`.
+soak: setup
+	KFX_SOAK=1 $(VENV)/bin/python -m pytest -q -s tests/soak
 
 bench: setup
 	$(VENV)/bin/python tests/bench/bench_pipeline.py --out BENCHMARKS.md

@@ -26,6 +26,7 @@ from trainers.common import (
     hparams,
     keras_trainer,
     precision,
+    resume,
     schedules,
 )
 from trainers.common.keras_trainer import TrainData
@@ -252,6 +253,8 @@ def run(fn_args, recipe: Recipe) -> tf.keras.Model:
     """
     hp, data = prepare(fn_args, recipe)
     write_hparams(fn_args.model_run_dir, hp)  # first: a failed run still says what it tried
+    if recipe.backup:  # a Trainer killed mid-fit left its backup in an earlier attempt's folder
+        resume.adopt(fn_args.model_run_dir, resume.fingerprint(fn_args))
     model, plan = train(
         recipe, hp, data, fn_args.train_steps, fn_args.model_run_dir, base_model_of(fn_args)
     )
