@@ -26,7 +26,7 @@ test-unit: setup
 
 # Long robustness runs (kill -9 at many points of real runs); skipped in `make test`.
 soak: setup
-	KFX_SOAK=1 $(VENV)/bin/python -m pytest -q -s tests/soak
+	KFX_SOAK=1 KFX_SOAK_OUT=BENCHMARKS.md $(VENV)/bin/python -m pytest -q -s tests/soak
 
 bench: setup
 	$(VENV)/bin/python tests/bench/bench_pipeline.py --out BENCHMARKS.md

@@ -108,6 +108,8 @@ def test_kill_9_anywhere_leaves_no_partial_push_and_the_next_run_completes(tmp_p
     files = {str(p.relative_to(pushed)) for p in pushed.rglob("*") if p.is_file()}
     serving = pushed.parent
     rng = random.Random(int(os.environ.get("KFX_SOAK_SEED", "0")))
+    table = ["| kill | target | seconds after its predecessor | last lines before the kill |"]
+    table.append("|---|---|---|---|")
     points = int(os.environ.get("KFX_SOAK_POINTS", "21"))
     for attempt in range(points):
         target = TARGETS[attempt % len(TARGETS)]
@@ -118,6 +120,7 @@ def test_kill_9_anywhere_leaves_no_partial_push_and_the_next_run_completes(tmp_p
         )
         where = _kill_during(home, target, delay, args)
         print(f"kill {attempt + 1}: {delay:.2f} s into {target} (last lines: {where})")
+        table.append(f"| {attempt + 1} | {target} | {delay:.2f} | {where} |")
         _whole_versions(serving, files)
         runs = _kfx(home, "runs", "penguin", "--json")
         assert runs.returncode == 0, runs.stderr
@@ -134,3 +137,32 @@ def test_kill_9_anywhere_leaves_no_partial_push_and_the_next_run_completes(tmp_p
     print("\n".join(resumed))
     if points >= 2 * len(TARGETS):  # two Trainer kills: at least one lands mid-fit
         assert resumed, "no Trainer resumed from the backup of a killed fit"
+    if os.environ.get("KFX_SOAK_OUT"):
+        _write(Path(os.environ["KFX_SOAK_OUT"]), table, resumed, len(set(serving.iterdir())))
+
+
+def _write(out: Path, table: list[str], resumed: list[str], versions: int) -> None:
+    """The soak's section of BENCHMARKS.md: every kill, and what held after them."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from report import write_section
+
+    begin, end = "<!-- bench:soak:begin -->", "<!-- bench:soak:end -->"
+    tails = [line.split("resume: ", 1)[1] for line in resumed]
+    section = "\n".join(
+        [
+            begin,
+            "## Crash safety (`make soak`)",
+            "",
+            f"`tests/soak/test_crash_safety.py`: {len(table) - 2} SIGKILLs of `kfx run penguin`"
+            " (the whole process group). After every one: each pushed version whole, `kfx runs`"
+            f" reading MLMD, the lock free; then a run completed from the cache. {versions} "
+            f"versions in the push folder at the end; Trainer attempts that resumed a killed "
+            f"fit: {len(resumed)}.",
+            "",
+            *table,
+            "",
+            *[f"- resume: {t}" for t in tails],
+            end,
+        ]
+    )
+    write_section(out, begin, end, section + "\n")
