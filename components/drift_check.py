@@ -3,9 +3,10 @@
 The schema says which features are compared and how far they may move
 (`drift_comparator`: L-infinity distance for categorical features, Jensen–Shannon divergence
 for numeric ones). The last good span is the newest older span still in the data folder
-(rejected spans are moved to `rejected/`); each span's train-split statistics are kept beside
-its data as `STATISTICS_FILE` when it is checked, so the comparison needs no MLMD query and
-runs the same on every orchestrator. Findings are written as ExampleAnomalies, which the
+(rejected spans are moved to `rejected/`); a span that passes (or is accepted) keeps its
+train-split statistics beside its data as `STATISTICS_FILE`, which makes it the baseline of
+later spans and exempts it from being compared again, so the comparison needs no MLMD
+query and runs the same on every orchestrator. Findings are written as ExampleAnomalies, which the
 AnomalyGate reads with ExampleValidator's, so a drifted span is listed, stops the run and is
 quarantined like any other bad span. `accept_drift` records the distances and lets it through.
 """
@@ -133,8 +134,11 @@ def DriftCheck(  # noqa: N802 (TFX component names are classes)
     span = examples.get_int_custom_property("span")
     record = {"span": span, "previous_span": None, "accepted": bool(accept_drift), "features": {}}
     found = anomalies_pb2.Anomalies()
+    span_dir = os.path.join(data_root, f"{SPAN}{span}")
+    passed_before = tf.io.gfile.exists(os.path.join(span_dir, STATISTICS_FILE))
     previous = previous_span(data_root, span) if has_comparators(schema_proto) else None
-    if previous is not None:
+    record["passed_before"] = passed_before  # checked (or accepted) by an earlier run: good
+    if previous is not None and not passed_before:
         previous_path = os.path.join(data_root, f"{SPAN}{previous}", STATISTICS_FILE)
         found, measured = compare(
             _read_stats(current_path), _read_stats(previous_path), schema_proto
@@ -145,6 +149,6 @@ def DriftCheck(  # noqa: N802 (TFX component names are classes)
         if accept_drift:
             found = anomalies_pb2.Anomalies()
     _write(drift, found, record)
-    span_dir = os.path.join(data_root, f"{SPAN}{span}")
-    if span and tf.io.gfile.isdir(span_dir):  # the baseline of the next span, if this one passes
+    if span and not found.anomaly_info and tf.io.gfile.isdir(span_dir):
+        # Passed or accepted: the baseline of the next span, and never compared again.
         tf.io.gfile.copy(current_path, os.path.join(span_dir, STATISTICS_FILE), overwrite=True)

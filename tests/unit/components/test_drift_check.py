@@ -106,12 +106,23 @@ def test_rejected_spans_and_spans_without_statistics_are_not_the_baseline(tmp_pa
     assert drift_check.previous_span(str(data), 1) is None
 
 
-def test_accept_drift_lets_the_span_through_and_records_it(tmp_path, penguins):
+def test_accept_drift_lets_the_span_through_and_later_runs_keep_it(tmp_path, penguins):
     data = tmp_path / "data"
     _check(tmp_path, data, 1, penguins[0])
     moved = penguins[1].assign(island="Dream")
     found, record = _check(tmp_path, data, 2, moved, accept=1)
     assert found == [] and record["accepted"] is True and record["drifted"] == ["island"]
+    found, record = _check(tmp_path, data, 2, moved, name="again")  # the next plain run
+    assert found == [] and record["passed_before"] is True
+
+
+def test_a_drifted_span_is_not_a_baseline(tmp_path, penguins):
+    data = tmp_path / "data"
+    _check(tmp_path, data, 1, penguins[0])
+    found, _ = _check(tmp_path, data, 2, penguins[1].assign(island="Dream"))
+    assert [a.column for a in found] == ["island"]
+    assert not (data / "span-2" / drift_check.STATISTICS_FILE).exists()
+    assert drift_check.previous_span(str(data), 3) == 1
 
 
 def test_the_anomaly_gate_stops_on_drift_and_names_the_fix(tmp_path, penguins):
