@@ -16,6 +16,35 @@ from pipelines import cli, metadata
 from pipelines.home import Home
 
 
+def supervised_components(
+    example_gen: str = "CsvExampleGen",
+    baseline: str = "baseline_model_resolver",
+    extra: tuple[str, ...] = (),
+) -> set[str]:
+    """The nodes of a supervised run on a curated schema, as every supervised e2e expects them.
+
+    `baseline`: the Resolver locally, `baseline_model_lookup` when compiled for Kubeflow;
+    `extra`: the task's own nodes (a source model's resolver).
+    """
+    return {
+        example_gen,
+        "ImportSchemaGen",
+        "StatisticsGen",
+        "ExampleValidator",
+        "DriftCheck",
+        "AnomalyGate",
+        "Transform",
+        "Trainer",
+        baseline,
+        "Evaluator",
+        "ModelGate",
+        "ServingCheck",
+        "Pusher",
+        "Report",
+        *extra,
+    }
+
+
 @dataclasses.dataclass
 class Result:
     code: int

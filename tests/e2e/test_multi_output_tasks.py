@@ -13,27 +13,12 @@ import pytest
 from pipelines import local, metadata, predict, spans, tasks
 from pipelines.home import Home
 from pipelines.options import RunOptions
-from tests.e2e.helpers import kfx, serving_versions, split_rows, states
+from tests.e2e.helpers import kfx, serving_versions, split_rows, states, supervised_components
 from trainers.spec import TaskSpec
 
 pytestmark = pytest.mark.e2e
 
-COMPONENTS = {
-    "CsvExampleGen",
-    "StatisticsGen",
-    "ImportSchemaGen",
-    "ExampleValidator",
-    "DriftCheck",
-    "AnomalyGate",
-    "Transform",
-    "Trainer",
-    "baseline_model_resolver",
-    "Evaluator",
-    "ModelGate",
-    "ServingCheck",
-    "Pusher",
-    "Report",
-}
+COMPONENTS = supervised_components()
 STEPS = 150  # tiny: behaviour, not quality (make bench measures quality)
 
 

@@ -9,26 +9,11 @@ import pytest
 
 from pipelines import predict, tasks
 from pipelines.home import Home
-from tests.e2e.helpers import kfx, serving_versions, split_rows, states
+from tests.e2e.helpers import kfx, serving_versions, split_rows, states, supervised_components
 
 pytestmark = pytest.mark.e2e
 
-COMPONENTS = {
-    "CsvExampleGen",
-    "StatisticsGen",
-    "ImportSchemaGen",
-    "ExampleValidator",
-    "DriftCheck",
-    "AnomalyGate",
-    "Transform",
-    "Trainer",
-    "baseline_model_resolver",
-    "Evaluator",
-    "ModelGate",
-    "ServingCheck",
-    "Pusher",
-    "Report",
-}
+COMPONENTS = supervised_components()
 STEPS = "60"  # tiny: behaviour, not quality (make bench measures quality)
 
 

@@ -13,28 +13,12 @@ import pytest
 
 from pipelines import metadata
 from pipelines.home import Home
-from tests.e2e.helpers import kfx, serving_versions, states
+from tests.e2e.helpers import kfx, serving_versions, states, supervised_components
 
 pytestmark = pytest.mark.e2e
 
 TINY = ("--train-steps", "20", "--threshold", "0", "--json")
-COMPONENTS = {
-    "ImportExampleGen",
-    "ImportSchemaGen",
-    "StatisticsGen",
-    "ExampleValidator",
-    "DriftCheck",
-    "AnomalyGate",
-    "Transform",
-    "source_model_resolver",
-    "Trainer",
-    "baseline_model_resolver",
-    "Evaluator",
-    "ModelGate",
-    "ServingCheck",
-    "Pusher",
-    "Report",
-}
+COMPONENTS = supervised_components("ImportExampleGen", extra=("source_model_resolver",))
 SOURCES = {"transfer": "cnn_digits04", "distill": "cnn_vgg"}
 CLASSES = {"transfer": ["5", "6", "7", "8", "9"], "distill": [str(d) for d in range(10)]}
 
