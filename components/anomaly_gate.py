@@ -87,6 +87,11 @@ def read(uri: str, split_names: str) -> list[Anomaly]:
 DRIFT = "drift"  # the split label of DriftCheck's findings
 
 
+def read_drift(uri: str, split_names: str) -> list[Anomaly]:
+    """DriftCheck's findings, as `read` gives them, labelled `DRIFT` instead of their split."""
+    return [dataclasses.replace(a, split=DRIFT) for a in read(uri, split_names)]
+
+
 def message(anomalies: list[Anomaly], schema_hint: str, source: str = "the data") -> str:
     """The multi-line report printed when the gate stops a run."""
     count = f"{len(anomalies)} anomal{'y' if len(anomalies) == 1 else 'ies'}"
@@ -138,7 +143,7 @@ def AnomalyGate(  # noqa: N802 (TFX component names are classes)
 
     found = read(anomalies.uri, anomalies.split_names)
     if drift is not None:
-        found += [dataclasses.replace(a, split=DRIFT) for a in read(drift.uri, drift.split_names)]
+        found += read_drift(drift.uri, drift.split_names)
     if found:
         why = message(found, schema_hint)
         span = examples.get_int_custom_property("span") if examples is not None else 0

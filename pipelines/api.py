@@ -378,13 +378,14 @@ def _failed(home, staged: Staged, failure, started, timings, input_dir) -> RunRe
         from components import anomaly_gate
 
         result.outcome = INVALID_DATA
-        for node in (ids.EXAMPLE_VALIDATOR, ids.DRIFT_CHECK):  # what the gate read
+        readers = {
+            ids.EXAMPLE_VALIDATOR: anomaly_gate.read,
+            ids.DRIFT_CHECK: anomaly_gate.read_drift,
+        }
+        for node, read_findings in readers.items():  # what the AnomalyGate read
             for artifact in metadata.node_outputs(home, spec.name, failure.run_id, node):
                 split_names = artifact.properties["split_names"].string_value
-                found = anomaly_gate.read(artifact.uri, split_names)
-                if node == ids.DRIFT_CHECK:
-                    found = [dataclasses.replace(a, split=anomaly_gate.DRIFT) for a in found]
-                result.anomalies += found
+                result.anomalies += read_findings(artifact.uri, split_names)
         # The span that was read, however it arrived, moves aside: the next run falls back
         # to the last good span.
         why = anomaly_gate.message(result.anomalies, str(spec.schema_path or "the schema"))
