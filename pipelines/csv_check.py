@@ -44,8 +44,12 @@ class Table:
     path: Path
     header: list[str]
     rows: list[list[str]]
-    lines: list[int]
-    """The file line each row ends on (a quoted cell may span lines)."""
+    content: bytes
+    """The file's bytes as read (staged as they are, without reading the file again)."""
+
+    def renamed(self, header: list[str]) -> Table:
+        """The same table under other column names (the safe ones), in the same order."""
+        return dataclasses.replace(self, header=list(header))
 
     def column(self, name: str) -> list[str]:
         """The cells of one column, in row order."""
@@ -78,7 +82,7 @@ def read(path: str | Path, flag: str = "--data") -> Table:
         )
     text = _decode(src, content)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header, rows, lines = None, [], []
+    header, rows = None, []
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -94,7 +98,6 @@ def read(path: str | Path, flag: str = "--data") -> Table:
                     'value needs "quotes")'
                 )
             rows.append(row)
-            lines.append(reader.line_num)
     except csv.Error as err:
         raise TaskError(
             f"{src}: row {reader.line_num}: {err} (cells may hold at most {MAX_FIELD} "
@@ -102,7 +105,7 @@ def read(path: str | Path, flag: str = "--data") -> Table:
         ) from None
     if not rows:
         raise TaskError(f"{src}: no data rows below the header; add rows")
-    return Table(src, header, rows, lines)
+    return Table(src, header, rows, content)
 
 
 def _binary(head: bytes) -> str:
@@ -190,7 +193,7 @@ def numeric_columns(table: Table) -> list[str]:
         numbers = 0
         for cell in cells:
             try:
-                float(cell)
+                number(cell)
                 numbers += 1
             except ValueError:
                 pass
@@ -239,7 +242,7 @@ def check_columns(table: Table, safe: Sequence[str], expected: Expected) -> None
             f"schema ({', '.join(expected.columns)}); drop them, or bring the file as a new "
             "task with --data FILE --label COLUMN --name NEW"
         )
-    renamed = dataclasses.replace(table, header=list(safe))
+    renamed = table.renamed(safe)
     numeric = [c for c in expected.columns if c in expected.numeric and c in safe]
     check_numbers(renamed, numeric, f"task {expected.task!r} reads numbers here")
     if expected.classes is not None and expected.label in safe:

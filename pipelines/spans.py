@@ -7,6 +7,7 @@ falls back to the last good one. Span numbers are never reused; nothing is delet
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import importlib
 import re
@@ -94,12 +95,12 @@ def stage_data(home: Home, spec: TaskSpec, csv_path: str | Path) -> Path:
     if expected is not None:
         csv_check.check_columns(table, safe, expected)
     else:  # no schema yet: numbers where the file itself holds numbers
-        renamed = csv_check.Table(table.path, safe, table.rows, table.lines)
+        renamed = table.renamed(safe)
         numeric = csv_check.numeric_columns(renamed)
         csv_check.check_numbers(renamed, numeric, "the rest of the column is numbers")
-    content = table.path.read_bytes()
+    content = table.content
     first, newline, rest = content.partition(b"\n")
-    if safe != table.header:
+    if safe != table.header or first.startswith(codecs.BOM_UTF8):  # csv_check read past a BOM
         content = ",".join(safe).encode() + newline + rest
     return add_span(home, spec.name, content)
 

@@ -93,3 +93,13 @@ def test_input_dir_writes_penguin_data_once(home):
     data.write_text("species\nAdelie\n")
     assert spans.input_dir(home, spec) == data.parent.parent
     assert data.read_text() == "species\nAdelie\n"
+
+
+def test_stage_data_drops_a_utf8_byte_order_mark_from_the_header(home, tmp_path):
+    spec = tasks.get("penguin", home)
+    src = tmp_path / "p.csv"
+    src.write_bytes(
+        b"\xef\xbb\xbf" + (PENGUIN_HEADER + "Adelie,Dream,male,39.1,18.7,181,3750\n").encode()
+    )
+    folder = spans.stage_data(home, spec, src)
+    assert (folder / "data.csv").read_bytes() == src.read_bytes()[3:]  # ExampleGen reads `species`
