@@ -231,10 +231,11 @@ def observations(manifest, frame, source: str, first_row: int = 2, bad=None):
         )
     values = np.zeros((len(frame), len(columns)), dtype=np.float32)
     kept = []
+    cells = [frame[column].tolist() for column in columns]  # not a pandas lookup per cell
     for i in range(len(frame)):
         try:
             for j, column in enumerate(columns):
-                text = str(frame[column].iloc[i]).strip()
+                text = str(cells[j][i]).strip()
                 where = f"{source}: row {i + first_row}, column {column!r}"
                 if not text:
                     raise TaskError(f"{where}: empty; a policy needs every observation value")
