@@ -285,6 +285,14 @@ def _check_overrides(spec: TaskSpec, opts: options.RunOptions) -> None:
         raise TaskError(f"--set: {err}") from None
 
 
+def _data_settings(spec: TaskSpec, settings: Settings) -> tuple[dict[str, Any], Settings]:
+    """`--set` split into the data module's settings (e.g. data_dir) and the rest."""
+    keys = spans.data_keys(spec)
+    data_set = {k: v for k, v in settings.overrides.items() if k in keys}
+    rest = {k: v for k, v in settings.overrides.items() if k not in keys}
+    return data_set, dataclasses.replace(settings, overrides=rest)
+
+
 def run_task(
     home: Home,
     task: str | None = None,
@@ -313,11 +321,12 @@ def run_task(
     locked = requested_task(task, data, name, label)
     if task:  # bad options fail before anything is written
         known = tasks.get(task, home)
-        run_options(known, settings, home.data_dir(known.name))
+        run_options(known, _data_settings(known, settings)[1], home.data_dir(known.name))
     with home.lock(locked, wait=settings.wait):
         staged = stage(home, task, data, label, name, threshold, env)
         spec = staged.spec
-        input_dir = spans.input_dir(home, spec)
+        data_set, settings = _data_settings(spec, settings)
+        input_dir = spans.input_dir(home, spec, data_set)
         opts = run_options(spec, settings, input_dir)
         if spec.source_task and metadata.latest_pushed_model(home, spec.source_task) is None:
             raise TaskError(

@@ -10,14 +10,20 @@ from __future__ import annotations
 import codecs
 import hashlib
 import importlib
+import inspect
+import json
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from components.span_layout import REJECTED, SPAN, WHY_FILE
 from pipelines.errors import TaskError
 from pipelines.home import Home
 from trainers.spec import ENVIRONMENT, USER_DATA, TaskSpec
+
+WRITTEN = ".written.json"  # the `--set` data settings the built-in span 1 was written with
 
 
 def feature_name(column: str) -> str:
@@ -127,13 +133,41 @@ def _classes(home: Home, spec: TaskSpec):
     return manifest.read(str(model_dir)).classes
 
 
-def input_dir(home: Home, spec: TaskSpec) -> Path:
+def data_keys(spec: TaskSpec) -> frozenset[str]:
+    """The keyword arguments the task's data module's `write` takes (`--set` may give them)."""
+    if spec.data in (ENVIRONMENT, USER_DATA):
+        return frozenset()
+    write = importlib.import_module(spec.data).write
+    return frozenset(list(inspect.signature(write).parameters)[1:])  # after dest_dir
+
+
+def input_dir(home: Home, spec: TaskSpec, data_set: Mapping[str, Any] | None = None) -> Path:
     """The task's data folder (span-N subfolders); built-in data is written as span 1.
 
     Call it under the task's lock (`Home.lock`): it may write the built-in data.
+
+    Args:
+        home: the kfx home.
+        spec: the task.
+        data_set: `--set` values for the data module's `write` (e.g. `data_dir`, `limit`),
+            over the task's `data_options`; they apply when the built-in data is written.
+
+    Raises:
+        TaskError: no data left, the data module fails, or `data_set` differs from what
+            the existing data was written with.
+
     """
     root = home.data_dir(spec.name)
+    written = root / WRITTEN
     if spec.data == ENVIRONMENT or spans(root):
+        if data_set:
+            before = json.loads(written.read_text()) if written.is_file() else {}
+            if any(before.get(k) != v for k, v in data_set.items()):
+                raise TaskError(
+                    f"--set {', '.join(f'{k}={v}' for k, v in data_set.items())}: {root} "
+                    f"already holds {spec.name}'s data, written with {before or 'the defaults'};"
+                    f" delete {root} to write it again with these settings"
+                )
         return root
     if spec.data == USER_DATA:
         raise TaskError(
@@ -143,6 +177,12 @@ def input_dir(home: Home, spec: TaskSpec) -> Path:
     tmp = root / ".incoming-default"
     if tmp.exists():  # left by a run killed while writing
         shutil.rmtree(tmp)
-    importlib.import_module(spec.data).write(tmp, **spec.data_options)
+    chosen = {**spec.data_options, **(data_set or {})}
+    try:
+        importlib.import_module(spec.data).write(tmp, **chosen)
+    except (FileNotFoundError, ValueError) as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise TaskError(f"{spec.name}: {err}") from None
     tmp.rename(root / f"{SPAN}1")
+    written.write_text(json.dumps(dict(data_set or {}), sort_keys=True))
     return root

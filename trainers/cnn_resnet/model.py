@@ -11,12 +11,14 @@ from trainers.common import images, keras_run, keras_trainer
 
 @dataclasses.dataclass(frozen=True)
 class HParams(images.ImageParams):
-    """ResNet-like CNN hyper-parameters, sized for 8x8 digits."""
+    """ResNet-like CNN hyper-parameters (defaults sized for 8x8 digits; tasks set their own)."""
 
     filters: tuple = (32, 64)
     """Filters of each stage; every stage after the first halves the image (8x8 → 4x4)."""
     blocks_per_stage: int = 2
     """Residual blocks per stage."""
+    stem_stride: int = 1
+    """Stride of the stem convolution: 2 halves large images (28x28) before the stages."""
     dropout: float = 0.2
     """Dropout rate before the output layer."""
     name: str = "cnn_resnet"
@@ -51,8 +53,10 @@ def residual_block(x, filters: int, stride: int, name: str):
 def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     """Image → augmentation → conv stem → residual stages → global average pool → softmax."""
     inputs, image = images.image_input(ctx.features)
-    x = images.augmentation(hp.translate, hp.rotate, hp.zoom, hp.seed)(image)
-    x = tf.keras.layers.ReLU(name="stem_relu")(_conv_bn(x, hp.filters[0], 3, 1, "stem"))
+    x = images.augment(image, hp)
+    x = tf.keras.layers.ReLU(name="stem_relu")(
+        _conv_bn(x, hp.filters[0], 3, hp.stem_stride, "stem")
+    )
     for stage, filters in enumerate(hp.filters):
         for block in range(hp.blocks_per_stage):
             stride = 2 if stage > 0 and block == 0 else 1

@@ -1,11 +1,35 @@
-"""The cnn_resnet task: ResNet-like CNN on the digits."""
+"""cnn_resnet (Fashion-MNIST) and cnn_resnet_digits: the ResNet-like CNN."""
 
-from trainers.digits.declaration import DATASET, digits_task
+from trainers.digits.declaration import DATASET as DIGITS
+from trainers.digits.declaration import digits_task
+from trainers.fashion_mnist.declaration import DATASET, EPOCH, fashion_task
 
-TASK = digits_task(
-    "cnn_resnet",
-    "trainers.cnn_resnet",
-    f"{DATASET}: ResNet-like CNN",
-    threshold=0.98,
-    reason="a CNN must beat the MLP's 0.96 bar; LogisticRegression on the pixels: 0.937",
+TASKS = (
+    fashion_task(
+        "cnn_resnet",
+        "trainers.cnn_resnet",
+        f"{DATASET}: ResNet-like CNN",
+        threshold=0.92,
+        reason="ResNet-like nets reach 0.93-0.95 here; it must beat cnn_vgg's 0.91 (make bench)",
+        train_steps=12 * EPOCH,
+        # A stride-2 stem: the stages run at 14x14 and 7x7, the cost of cnn_vgg per image.
+        hparams={
+            "batch_size": 128,
+            "learning_rate": 2e-3,
+            "stem_stride": 2,
+            "filters": (32, 64),
+            "steps_per_epoch": EPOCH,
+            "patience": 3,
+            "translate": 0.0,
+            "rotate": 0.0,
+            "zoom": 0.0,
+        },
+    ),
+    digits_task(
+        "cnn_resnet_digits",
+        "trainers.cnn_resnet",
+        f"{DIGITS}: ResNet-like CNN",
+        threshold=0.98,
+        reason="a CNN must beat the MLP's 0.96 bar; LogisticRegression on the pixels: 0.937",
+    ),
 )

@@ -11,10 +11,10 @@ from trainers.common import images, keras_run, keras_trainer
 
 @dataclasses.dataclass(frozen=True)
 class HParams(images.ImageParams):
-    """VGG-like CNN hyper-parameters, sized for 8x8 digits."""
+    """VGG-like CNN hyper-parameters (defaults sized for 8x8 digits; tasks set their own)."""
 
     filters: tuple = (32, 64)
-    """Filters of each block's convolutions; each block halves the image (8x8 → 4x4 → 2x2)."""
+    """Filters of each block's convolutions; each block halves the image (28x28 → 14x14 → 7x7)."""
     convs_per_block: int = 2
     """3x3 convolutions (ReLU, He init) before each max-pooling."""
     dense: int = 128
@@ -28,7 +28,7 @@ class HParams(images.ImageParams):
 def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     """Image → augmentation → [conv 3x3]*n + max-pool per block → dense → softmax."""
     inputs, image = images.image_input(ctx.features)
-    x = images.augmentation(hp.translate, hp.rotate, hp.zoom, hp.seed)(image)
+    x = images.augment(image, hp)
     for block, filters in enumerate(hp.filters):
         for conv in range(hp.convs_per_block):
             x = tf.keras.layers.Conv2D(

@@ -74,3 +74,10 @@ def augmentation(
         ],
         name=name,
     )
+
+
+def augment(image: tf.Tensor, hp: ImageParams) -> tf.Tensor:
+    """`image` through `hp`'s augmentation, or unchanged when every factor is 0 (no layers)."""
+    if not (hp.translate or hp.rotate or hp.zoom):
+        return image
+    return augmentation(hp.translate, hp.rotate, hp.zoom, hp.seed)(image)

@@ -87,7 +87,7 @@ def build(ctx: keras_trainer.Context, hp: HParams, backbone: tf.keras.Model) -> 
     own augmentation stay as trained, also while fine-tuning (Keras' transfer-learning advice).
     """
     inputs, image = images.image_input(ctx.features)
-    x = images.augmentation(hp.translate, hp.rotate, hp.zoom, hp.seed)(image)
+    x = images.augment(image, hp)
     x = backbone(x, training=False)
     if len(x.shape) > 2:
         x = tf.keras.layers.Flatten(name="head_flatten")(x)

@@ -1,0 +1,1 @@
+"""The course's Sequential classifier on Fashion-MNIST."""

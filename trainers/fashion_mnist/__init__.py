@@ -1,0 +1,1 @@
+"""Fashion-MNIST: the real 28x28 clothing images, read from local IDX files."""
