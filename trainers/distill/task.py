@@ -1,12 +1,14 @@
-"""The distill task: a tiny MLP student of the pushed cnn_vgg teacher."""
+"""The distill task: a small MLP student of the pushed cnn_vgg teacher, on Fashion-MNIST."""
 
-from trainers.digits.declaration import digits_task
+from trainers.fashion_mnist.declaration import DATASET, EPOCH, fashion_task
 
-TASK = digits_task(
+TASK = fashion_task(
     "distill",
     "trainers.distill",
-    "scikit-learn digits (1797 8x8 images): tiny MLP student of the pushed cnn_vgg teacher",
-    threshold=0.965,
-    reason="the same student on the labels alone reaches 0.962 (alpha=1, 3 seeds, make bench)",
+    f"{DATASET}: small MLP student of the pushed cnn_vgg teacher",
+    threshold=0.85,
+    reason="the same student on the labels alone reaches 0.85 (alpha=1, 3 seeds, make bench)",
     source_task="cnn_vgg",
+    train_steps=8 * EPOCH,
+    hparams={"batch_size": 128, "learning_rate": 1e-3, "units": 128, "steps_per_epoch": EPOCH},
 )

