@@ -34,8 +34,8 @@ bench: setup
 	$(VENV)/bin/python tests/bench/bench_rl.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_trainer_options.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_transfer.py --out BENCHMARKS.md
-	$(VENV)/bin/python tests/bench/bench_optimize.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_gates.py --out BENCHMARKS.md
+	$(VENV)/bin/python tests/bench/bench_fashion.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_serve.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_drift.py --out BENCHMARKS.md
 

@@ -1,6 +1,6 @@
 """`make bench`: `kfx serve` under load on loopback, against the same model called in process.
 
-For penguin and cnn_vgg (trained at default settings in a new home), one `kfx serve` process;
+For penguin and cnn_vgg_digits (trained at default settings in a new home), one `kfx serve` process;
 `--clients` threads send `--batch` test-split rows per request for `--seconds`, and the same
 requests go straight to the predictor in this process (no HTTP) for as long. The two are
 interleaved, `--rounds` times each; the table has the medians with their spread, p50/p99
@@ -32,7 +32,10 @@ from runs import kfx_run, split_rows
 ROOT = Path(__file__).resolve().parents[2]
 KFX = str(Path(sys.executable).with_name("kfx"))
 BEGIN, END = "<!-- bench:serve:begin -->", "<!-- bench:serve:end -->"
-TASKS = {"penguin": "species", "cnn_vgg": "label"}  # task → label column (left out of requests)
+TASKS = {
+    "penguin": "species",
+    "cnn_vgg_digits": "label",
+}  # task → label column (left out of requests)
 
 
 def start_server(home: Path, task: str):

@@ -1,7 +1,7 @@
 """`make bench`: does the 0-4 backbone help on small 5-9 data? Transfer variants vs scratch.
 
 One home: `kfx run cnn_digits04` (the source, default settings), then for every seed and
-every variant one `kfx run transfer --json --set seed=S --set train_fraction=F [--set ...]`
+every variant one `kfx run transfer_digits --json --set seed=S --set train_fraction=F [--set ...]`
 process, interleaved (each seed runs every variant, in an order rotated per seed, so load
 drift spreads over all of them). Every variant states all the settings it depends on, so a
 row stays true when the task's defaults change. `train_fraction` keeps a fixed subset of the
@@ -79,7 +79,7 @@ def measure(home: Path, seeds: list[int], grid) -> dict:
         shift = i % len(cells)
         for fraction, name in cells[shift:] + cells[:shift]:
             sets = (f"seed={seed}", f"train_fraction={fraction}", *VARIANTS[name])
-            summary = kfx_run(home, "transfer", sets)
+            summary = kfx_run(home, "transfer_digits", sets)
             results[(fraction, name)][seed] = summary
             print(
                 f"seed {seed} fraction {fraction} {name}: {summary.get('value')} "
@@ -133,7 +133,8 @@ def render(source: dict, results: dict, seeds: list[int], grid) -> str:
             f"1-minute load average was {min(loads):.1f}–{max(loads):.1f} at the runs' start. "
             f"One home: the source `cnn_digits04` at default settings (test accuracy "
             f"{source['value']:.4f}, blessed: {source['blessed']}), then one "
-            "`kfx run transfer --json --set seed=S --set train_fraction=F ...` process per cell "
+            "`kfx run transfer_digits --json --set seed=S --set train_fraction=F ...` process "
+            "per cell "
             "and seed, interleaved. `train_fraction` keeps a fixed subset (by a hash of each "
             "image) of the digits 5-9 training split; every model is scored on the full test "
             "split. *minus scratch*: the paired difference to the from-scratch network at the "

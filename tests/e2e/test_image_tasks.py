@@ -16,7 +16,7 @@ from trainers.digits import data
 
 pytestmark = pytest.mark.e2e
 
-TASKS = ("digits_mlp", "subclassed", "cnn_vgg", "cnn_resnet")
+TASKS = ("digits_mlp", "subclassed", "cnn_vgg_digits", "cnn_resnet_digits")
 COMPONENTS = supervised_components("ImportExampleGen")
 STEPS = "40"  # tiny: behaviour, not quality (make bench measures the thresholds)
 
@@ -76,7 +76,7 @@ def test_cli_predict_on_eval_rows_agrees_with_the_evaluator(home, runs, task, tm
 
 
 def test_predict_takes_one_column_per_pixel(home, runs, tmp_path):
-    rows = eval_rows(home, "cnn_vgg").head(20)
+    rows = eval_rows(home, "cnn_vgg_digits").head(20)
     values = np.array([r.split() for r in rows["pixels"]], dtype=float)
     wide = pd.DataFrame(values, columns=[f"pixels_{i}" for i in range(64)])
     packed, split = tmp_path / "packed.csv", tmp_path / "split.csv"
@@ -86,7 +86,10 @@ def test_predict_takes_one_column_per_pixel(home, runs, tmp_path):
     for source in (packed, split):
         out = source.with_suffix(".out.csv")
         assert (
-            kfx(home, "predict", "cnn_vgg", "--input", str(source), "--output", str(out)).code == 0
+            kfx(
+                home, "predict", "cnn_vgg_digits", "--input", str(source), "--output", str(out)
+            ).code
+            == 0
         )
         outs.append(pd.read_csv(out))
     assert outs[0]["prediction"].tolist() == outs[1]["prediction"].tolist()

@@ -1,10 +1,10 @@
 """Fashion-MNIST from its IDX files, written once as tf.Example TFRecords in given splits.
 
-The files are looked for, in order, in `data_dir` (`kfx run TASK --set data_dir=...`), in
-Keras' download cache (`~/.keras/datasets/fashion-mnist`) and where Debian's
-`dataset-fashion-mnist` package installs them. Nothing is downloaded. The official 10,000
-test images are the `test` split; the last `eval_size` training images (a fixed slice, the
-same in every run) are `eval`, the rest `train`.
+The files are read from `data_dir` when one is given (`kfx run TASK --set data_dir=...`),
+otherwise from Keras' download cache (`~/.keras/datasets/fashion-mnist`) and where Debian's
+`dataset-fashion-mnist` package installs them, in that order. Nothing is downloaded. The
+official 10,000 test images are the `test` split; the last `eval_size` training images (a
+fixed slice, the same in every run) are `eval`, the rest `train`.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ EVAL_SIZE = 5000  # the eval split: the last 5,000 of the 60,000 training images
 
 
 def candidates(data_dir: str | Path = "") -> list[Path]:
-    """Folders searched for the IDX files, in order."""
-    found = [Path(data_dir).expanduser()] if data_dir else []
-    return [*found, KERAS_CACHE.expanduser(), DEBIAN]
+    """Folders searched for the IDX files, in order: `data_dir` alone when one is given."""
+    if data_dir:  # a folder the user named is never silently replaced by another copy
+        return [Path(data_dir).expanduser()]
+    return [KERAS_CACHE.expanduser(), DEBIAN]
 
 
 def locate(data_dir: str | Path = "") -> Path:

@@ -1,5 +1,7 @@
-"""transfer: fer's pretrained mini-Xception on 2% of Fashion-MNIST; transfer_digits: the
-backbone of cnn_digits04's pushed model (resolved through MLMD) on digits 5-9."""
+"""transfer (a pretrained mini-Xception, Fashion-MNIST) and transfer_digits (an MLMD backbone).
+
+transfer_digits reuses the backbone of cnn_digits04's pushed model on digits 5-9.
+"""
 
 from trainers.digits.declaration import digits_task
 from trainers.fashion_mnist.declaration import DATASET, fashion_task

@@ -292,7 +292,7 @@ def test_local_schedule_carries_the_run_options(home):
     assert "run penguin --train-steps 20 --warm-start --set units=8 --json" in result.out
 
 
-@pytest.mark.parametrize("task", ["transfer", "distill"])
+@pytest.mark.parametrize("task", ["transfer_digits", "distill"])
 def test_local_schedule_of_a_task_that_cannot_warm_start_omits_it(home, task):
     result = kfx(home, "schedule", task, "--local", "--print")
     assert result.code == 0, result.err
@@ -302,7 +302,11 @@ def test_local_schedule_of_a_task_that_cannot_warm_start_omits_it(home, task):
 @pytest.mark.parametrize(
     ("task", "flags", "message"),
     [
-        ("transfer", ["--warm-start"], "--warm-start: transfer starts from the pushed model"),
+        (
+            "transfer_digits",
+            ["--warm-start"],
+            "--warm-start: transfer_digits starts from the pushed model",
+        ),
         ("cartpole_dqn", ["--tune"], "--tune applies to supervised tasks"),
         ("penguin", ["--set", "units=abc"], "units"),
     ],

@@ -103,3 +103,26 @@ def test_stage_data_drops_a_utf8_byte_order_mark_from_the_header(home, tmp_path)
     )
     folder = spans.stage_data(home, spec, src)
     assert (folder / "data.csv").read_bytes() == src.read_bytes()[3:]  # ExampleGen reads `species`
+
+
+def test_set_values_for_the_data_module_are_recorded_and_a_change_is_refused(home):
+    spec = tasks.get("fashion_mlp", home)
+    assert spans.data_keys(spec) == {"data_dir", "limit", "eval_size"}
+    assert spans.data_keys(tasks.get("penguin", home)) == set()
+    root = spans.input_dir(home, spec, {"limit": "20"})
+    assert [len(list((root / "span-1" / s).iterdir())) for s in ("train", "eval", "test")] == [
+        1,
+        1,
+        1,
+    ]
+    assert spans.input_dir(home, spec, {"limit": "20"}) == root  # the same settings: fine
+    assert spans.input_dir(home, spec) == root  # none given: the data is what it is
+    with pytest.raises(TaskError, match=r"--set limit=50: .* written with \{'limit': '20'\}"):
+        spans.input_dir(home, spec, {"limit": "50"})
+
+
+def test_a_data_module_error_names_the_task_and_leaves_no_half_span(home, tmp_path):
+    spec = tasks.get("fashion_mlp", home)
+    with pytest.raises(TaskError, match=r"fashion_mlp: .* lacks .*apt-get install"):
+        spans.input_dir(home, spec, {"data_dir": str(tmp_path / "nowhere")})
+    assert not list(home.data_dir("fashion_mlp").glob("*span*"))

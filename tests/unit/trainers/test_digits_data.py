@@ -67,7 +67,9 @@ def test_task_data_options_pick_the_classes_of_its_span(tmp_path):
     assert {label for _, label in data.read(span)} == {0, 1, 2, 3, 4}
 
 
-@pytest.mark.parametrize("name", ["digits_mlp", "subclassed", "cnn_vgg", "cnn_resnet"])
+@pytest.mark.parametrize(
+    "name", ["digits_mlp", "subclassed", "cnn_vgg_digits", "cnn_resnet_digits"]
+)
 def test_builtin_digits_tasks_write_all_ten_digits_as_tfrecords(tmp_path, name):
     spec = tasks.get(name, Home(tmp_path))
     assert spec.data == "trainers.digits.data" and spec.label == LABEL

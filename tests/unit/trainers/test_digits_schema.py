@@ -18,7 +18,7 @@ def schema():
 
 
 def test_every_digits_task_uses_this_schema(tmp_path):
-    for name in ("digits_mlp", "subclassed", "cnn_vgg", "cnn_resnet"):
+    for name in ("digits_mlp", "subclassed", "cnn_vgg_digits", "cnn_resnet_digits"):
         assert get(name, Home(tmp_path)).schema_path == SCHEMA
 
 

