@@ -131,22 +131,45 @@ def runs(tmp_path_factory, tiny_inputs, make_fn_args):
     return run
 
 
-def _rates_per_fit(model_run: str) -> dict[str, list[float]]:
-    """The `epoch_lr` scalars of every fit's TensorBoard `train` folder (transfer: phases)."""
+def _scalars(folder: str, tag: str) -> list[float]:
     from tensorboard.backend.event_processing import event_accumulator
 
+    events = event_accumulator.EventAccumulator(
+        folder, size_guidance={event_accumulator.TENSORS: 0}
+    )
+    events.Reload()
+    if tag not in events.Tags()["tensors"]:
+        return []
+    return [float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors(tag)]
+
+
+def _rates_per_fit(model_run: str) -> dict[str, tuple[list[float], list[float]]]:
+    """Every fit's (`epoch_lr` of its `train` folder, `epoch_loss` of its `validation`)."""
     found = {}
     for folder, _, files in os.walk(model_run):
         if os.path.basename(folder) != "train" or not any("tfevents" in f for f in files):
             continue
-        events = event_accumulator.EventAccumulator(
-            folder, size_guidance={event_accumulator.TENSORS: 0}
-        )
-        events.Reload()
-        if "epoch_lr" in events.Tags()["tensors"]:
-            tensors = events.Tensors("epoch_lr")
-            found[folder] = [float(tf.make_ndarray(e.tensor_proto)) for e in tensors]
+        rates = _scalars(folder, "epoch_lr")
+        if rates:
+            found[folder] = (
+                rates,
+                _scalars(os.path.join(folder, "..", "validation"), "epoch_loss"),
+            )
     return found
+
+
+def _plateau(first: float, val_losses: list[float], factor: float = 0.5) -> list[float]:
+    """The rate of each epoch under ReduceLROnPlateau (patience 1, min_delta 1e-4), then the
+    rate after the last one: it falls after every epoch whose val_loss did not improve (a NaN
+    never improves)."""
+    rates, best, rate = [first], float("inf"), first
+    for loss in val_losses:
+        if loss < best - 1e-4:
+            best = loss
+        else:
+            rate *= factor
+        rates.append(rate)
+    return rates
 
 
 def _expected(task: str) -> dict:
@@ -163,16 +186,17 @@ def test_run_fn_applies_plateau_and_bfloat16_and_records_the_hparams(runs, task)
     fn_args = runs(task)
     model_run = Path(fn_args.model_run_dir)
 
-    rates = _rates_per_fit(str(model_run))
-    assert rates, f"no epoch_lr logged under {model_run}"
-    for fit in rates.values():  # the rate each epoch used: halved after every epoch
-        assert len(fit) >= 2
-        assert fit == pytest.approx([fit[0] * 0.5**epoch for epoch in range(len(fit))])
+    fits = _rates_per_fit(str(model_run))
+    assert fits, f"no epoch_lr logged under {model_run}"
+    for rates, val_losses in fits.values():  # halved after each epoch val_loss did not improve
+        assert len(rates) >= 2 and len(val_losses) == len(rates)
+        assert rates == pytest.approx(_plateau(rates[0], val_losses)[:-1])
 
     record = json.loads((model_run / "fit.json").read_text())
     assert record["dtype_policy"] == "mixed_bfloat16"
     assert "bfloat16" in record["compute_dtypes"] and "float32" in record["compute_dtypes"]
-    assert record["final_learning_rate"] < _expected(task)["learning_rate"]
+    finals = [_plateau(rates[0], losses)[-1] for rates, losses in fits.values()]
+    assert any(record["final_learning_rate"] == pytest.approx(f) for f in finals)  # last fit's
 
     used = json.loads((model_run / "hparams.json").read_text())
     assert used == _expected(task)
@@ -184,7 +208,7 @@ def test_run_fn_applies_plateau_and_bfloat16_and_records_the_hparams(runs, task)
 def test_transfer_logs_each_phase_and_fine_tunes_at_the_lower_rate(runs):
     fn_args = runs("transfer")
     rates = _rates_per_fit(fn_args.model_run_dir)
-    by_phase = {Path(folder).parent.name: r for folder, r in rates.items()}
+    by_phase = {Path(folder).parent.name: r for folder, (r, _) in rates.items()}
     assert set(by_phase) == {"frozen", "fine_tune"}
     lr = _expected("transfer")["learning_rate"]
     factor = _expected("transfer")["fine_tune_lr_factor"]
