@@ -34,5 +34,6 @@ TASKS = (
         reason="the same network from scratch on the same 10% reaches 0.982 (3 seeds, make bench)",
         data_options={"classes": [5, 6, 7, 8, 9]},
         source_task="cnn_digits04",
+        hparams={"name": "transfer_digits"},
     ),
 )
