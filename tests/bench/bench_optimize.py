@@ -81,7 +81,8 @@ def rows(record: dict) -> list[str]:
     return lines
 
 
-def render(task: str, summary: dict, extra: list[str]) -> str:
+def render(task: str, summary: dict, extra: list[str], how: str = "") -> str:
+    """The section; `how` says which script ran it where (default: this script, a new home)."""
     record = summary["optimizer"]
     metric, floats = record["metric"], record["float_weights_bytes"]
     int8 = record["int8"]
@@ -92,8 +93,13 @@ def render(task: str, summary: dict, extra: list[str]) -> str:
         BEGIN,
         f"## ModelOptimizer: pruning and TFLite quantisation ({task})",
         "",
-        f"Command: `make bench` (= `{Path(sys.executable).name} tests/bench/bench_optimize.py`: "
-        f"one `{command}` in a new home), run {datetime.date.today().isoformat()} on "
+        "Command: `make bench` ("
+        + (
+            how
+            or f"= `{Path(sys.executable).name} tests/bench/bench_optimize.py`: one "
+            f"`{command}` in a new home"
+        )
+        + f"), run {datetime.date.today().isoformat()} on "
         f"{os.cpu_count()} cores ({cpu_model()}), Python {platform.python_version()}. "
         f"Each {metric} is measured by the ModelOptimizer on the same transformed test split "
         f"(the split the gate judges; the Evaluator's {summary['metric']} of the SavedModel: "
