@@ -115,13 +115,7 @@ def main() -> None:
 def render(results, specs, seeds, lr, failures) -> str:
     """The BENCHMARKS.md section."""
     loads = [r["main"]["load"] for r in results]
-    table = [
-        "| task | check | test value | threshold | naive | margin | reference | blessed "
-        "| why this threshold | Trainer s | run s | load at start |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for result in results:
-        table += bench_gates.rows(result, specs[result["task"]])
+    table = bench_gates.gate_table(results, specs)
     notes = [line for r in results if r["reference"] for line in ["", *r["reference"].detail]]
     steps = {r["task"]: f"{specs[r['task']].train_steps} steps" for r in results}
     lines = [

@@ -278,6 +278,18 @@ def rows(result: dict, spec) -> list[str]:
     return found
 
 
+def gate_table(results: list[dict], specs: dict) -> list[str]:
+    """The markdown table of every task's gate checks, with its header."""
+    table = [
+        "| task | check | test value | threshold | naive | margin | reference | blessed "
+        "| why this threshold | Trainer s | run s | load at start |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        table += rows(result, specs[result["task"]])
+    return table
+
+
 def refused_rightly(result: dict) -> str:
     """Why a task not blessed at defaults was refused rightly ('' if it was not).
 
@@ -317,13 +329,7 @@ def problems(result: dict, spec) -> list[str]:
 def render(results: list[dict], specs: dict, seeds: list[int], failures: list[str]) -> str:
     """The BENCHMARKS.md section."""
     loads = [r["main"]["load"] for r in results]
-    table = [
-        "| task | check | test value | threshold | naive | margin | reference | blessed "
-        "| why this threshold | Trainer s | run s | load at start |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for result in results:
-        table += rows(result, specs[result["task"]])
+    table = gate_table(results, specs)
     notes = []
     for result in results:
         ref = result["reference"]
