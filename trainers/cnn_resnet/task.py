@@ -11,20 +11,23 @@ TASKS = (
         f"{DATASET}: ResNet-like CNN",
         threshold=0.92,
         reason="ResNet-like nets reach 0.93-0.95 here; it must beat cnn_vgg's 0.91 (make bench)",
-        train_steps=15 * EPOCH,
-        # A stride-2 stem: the stages run at 14x14, 7x7 and 4x4; one-cycle over 15 epochs
-        # (a constant 2e-3 stopped at 0.903 after 8 epochs, measured).
+        train_steps=12 * EPOCH,
+        # A stride-2 stem (stages at 14x14, 7x7, 4x4), one-cycle over 12 epochs, mirroring and
+        # dropout 0.3: without them it memorised the train split (train 0.9999, test 0.900);
+        # with them plain Keras reached 0.929 in 625 s (measured).
         hparams={
             "batch_size": 128,
             "learning_rate": 3e-3,
             "lr_schedule": "one_cycle",
             "stem_stride": 2,
             "filters": (32, 64, 128),
+            "dropout": 0.3,
             "steps_per_epoch": EPOCH,
-            "patience": 15,
+            "patience": 12,
             "translate": 0.0,
             "rotate": 0.0,
             "zoom": 0.0,
+            "flip": True,
         },
     ),
     digits_task(

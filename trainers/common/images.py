@@ -23,6 +23,8 @@ class ImageParams(FitParams):
     """Augmentation: largest rotation, as a fraction of a full turn."""
     zoom: float = 0.1
     """Augmentation: largest zoom in or out."""
+    flip: bool = False
+    """Augmentation: random left-right mirroring (clothes survive it; digits do not)."""
 
 
 def image_key(features) -> str:
@@ -51,9 +53,14 @@ def image_input(features) -> tuple[dict, tf.Tensor]:
 
 
 def augmentation(
-    translate: float, rotate: float, zoom: float, seed: int, name: str = "augmentation"
+    translate: float,
+    rotate: float,
+    zoom: float,
+    seed: int,
+    name: str = "augmentation",
+    flip: bool = False,
 ) -> tf.keras.Sequential:
-    """Random shifts, rotations and zooms: active in training, the identity at inference.
+    """Random shifts, rotations, zooms (and flips): active in training, the identity at inference.
 
     Args:
         translate: largest shift, as a fraction of the height and width.
@@ -61,23 +68,25 @@ def augmentation(
         zoom: largest zoom in or out, as a fraction of the size.
         seed: seed of the random transformations.
         name: the layer's name.
+        flip: also mirror left-right at random (off by default: it turns digits into other
+            shapes).
 
-    Emptied pixels are filled with 0 (the background after Transform's scaling); no flips,
-    which would turn digits into other shapes.
+    Emptied pixels are filled with 0 (the background after Transform's scaling); a factor of
+    0 adds no layer.
     """
     fill = {"fill_mode": "constant", "fill_value": 0.0, "seed": seed}
-    return tf.keras.Sequential(
-        [
-            tf.keras.layers.RandomTranslation(translate, translate, **fill),
-            tf.keras.layers.RandomRotation(rotate, **fill),
-            tf.keras.layers.RandomZoom(zoom, zoom, **fill),
-        ],
-        name=name,
-    )
+    layers = [tf.keras.layers.RandomFlip("horizontal", seed=seed)] if flip else []
+    if translate:
+        layers.append(tf.keras.layers.RandomTranslation(translate, translate, **fill))
+    if rotate:
+        layers.append(tf.keras.layers.RandomRotation(rotate, **fill))
+    if zoom:
+        layers.append(tf.keras.layers.RandomZoom(zoom, zoom, **fill))
+    return tf.keras.Sequential(layers, name=name)
 
 
 def augment(image: tf.Tensor, hp: ImageParams) -> tf.Tensor:
-    """`image` through `hp`'s augmentation, or unchanged when every factor is 0 (no layers)."""
-    if not (hp.translate or hp.rotate or hp.zoom):
+    """`image` through `hp`'s augmentation, or unchanged when it has nothing to do (no layers)."""
+    if not (hp.translate or hp.rotate or hp.zoom or hp.flip):
         return image
-    return augmentation(hp.translate, hp.rotate, hp.zoom, hp.seed)(image)
+    return augmentation(hp.translate, hp.rotate, hp.zoom, hp.seed, flip=hp.flip)(image)

@@ -47,6 +47,25 @@ def test_augmentation_only_in_training(cnn):
     )
 
 
+def test_flip_alone_mirrors_some_images_in_training_and_none_at_inference():
+    augment = images.augmentation(0.0, 0.0, 0.0, seed=3, flip=True)
+    assert [type(layer) for layer in augment.layers] == [tf.keras.layers.RandomFlip]
+    batch = _batch(n=32)["pixels_xf"]
+    np.testing.assert_array_equal(augment(batch, training=False).numpy(), batch.numpy())
+    out = augment(batch, training=True).numpy()
+    mirrored = batch.numpy()[:, :, ::-1, :]
+    same = [np.allclose(o, b) for o, b in zip(out, batch.numpy())]
+    flipped = [np.allclose(o, m) for o, m in zip(out, mirrored)]
+    assert all(s or f for s, f in zip(same, flipped))  # each image whole, maybe mirrored
+    assert 0 < sum(flipped) < len(out)
+
+
+def test_flip_is_off_for_the_digits_defaults():
+    kinds = [type(layer) for layer in images.augmentation(0.1, 0.03, 0.1, seed=0).layers]
+    assert tf.keras.layers.RandomFlip not in kinds and len(kinds) == 3
+    assert not images.ImageParams().flip
+
+
 def test_convolutions_he_initialised(cnn):
     convs = _layers(cnn, tf.keras.layers.Conv2D)
     assert convs
