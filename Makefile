@@ -38,6 +38,7 @@ bench: setup
 	$(VENV)/bin/python tests/bench/bench_fashion.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_serve.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_drift.py --out BENCHMARKS.md
+	$(VENV)/bin/python tests/bench/bench_determinism.py --out BENCHMARKS.md
 
 # The component image compiled pipelines run (buildah, no Docker daemon; see README).
 image:

@@ -119,3 +119,12 @@ def test_repeated_run_is_cached(home, first):
     got = states(home.root, "cartpole_dt", again.json["run_id"])
     resolvers = {"source_model_resolver", "baseline_model_resolver"}
     assert {got.pop(r) for r in resolvers} == {"complete"} and set(got.values()) == {"cached"}
+
+
+def test_same_seed_without_the_cache_gives_the_same_return(home, first):
+    again = kfx(home.root, "run", "cartpole_dt", *DT, "--no-cache", "--json")
+    assert again.code == 0, again.err
+    got = states(home.root, "cartpole_dt", again.json["run_id"])
+    assert set(got.values()) == {"complete"}
+    # Tolerance 0 for the offline_rl kind (bench_determinism): the same episodes, the same fit.
+    assert again.json["value"] == first["value"]

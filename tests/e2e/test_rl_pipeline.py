@@ -87,6 +87,16 @@ def test_second_run_is_cached_and_warm_start_retrains(home, first):
     assert summary["warm_started_from"] and summary["warm_started_from"].endswith("Format-Serving")
 
 
+def test_same_seed_without_the_cache_trains_the_same_policy(home, first):
+    again = kfx(home.root, "run", "cartpole_dqn", *TINY, "--threshold", "5", "--no-cache", "--json")
+    assert again.code == 0, again.err
+    assert states(home.root, "cartpole_dqn", again.json["run_id"]) == {
+        c: "complete" for c in COMPONENTS
+    }
+    # Tolerance 0 for the rl kind: bench_determinism measured identical returns and weights.
+    assert again.json["value"] == first["value"]
+
+
 def test_another_env_is_its_own_task(home):
     result = kfx(
         home.root,
