@@ -29,6 +29,10 @@ BINARY = {  # magic bytes of what users pass for a CSV by mistake
     b"\xd0\xcf\x11\xe0": "an Office document (.xls?)",
     b"SQLite format 3": "an SQLite database",
     b"PAR1": "a Parquet file",
+    b"\x80\x02": "a Python pickle",  # protocols 2-5: never loaded, a pickle runs code
+    b"\x80\x03": "a Python pickle",
+    b"\x80\x04": "a Python pickle",
+    b"\x80\x05": "a Python pickle",
 }
 DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
 MISSING = {"", "nan", "NaN", "NA", "N/A", "null", "NULL", "None"}  # read as a missing value
@@ -69,18 +73,7 @@ def read(path: str | Path, flag: str = "--data") -> Table:
             header, uses another delimiter, a row has the wrong number of values, a cell is
             over `MAX_FIELD`, or there are no data rows.
     """
-    src = Path(path).expanduser()
-    if not src.is_file():
-        raise TaskError(f"{path}: no such file; pass an existing CSV with {flag}")
-    content = src.read_bytes()
-    if not content.strip():
-        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows")
-    binary = _binary(content[:SNIFF])
-    if binary:
-        raise TaskError(
-            f"{src}: not a CSV file ({binary}); export the data as comma-separated text"
-        )
-    text = _decode(src, content)
+    src, content, text = text_of(path, flag)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header, rows = None, []
     try:
@@ -106,6 +99,27 @@ def read(path: str | Path, flag: str = "--data") -> Table:
     if not rows:
         raise TaskError(f"{src}: no data rows below the header; add rows")
     return Table(src, header, rows, content)
+
+
+def text_of(path: str | Path, flag: str = "--data") -> tuple[Path, bytes, str]:
+    """(path, bytes, UTF-8 text) of a file that is text and not empty: read, never executed.
+
+    Raises:
+        TaskError: the file is missing, empty, binary (an image, an archive, a pickle...) or
+            not UTF-8; the message names the file and what to do.
+    """
+    src = Path(path).expanduser()
+    if not src.is_file():
+        raise TaskError(f"{path}: no such file; pass an existing CSV with {flag}")
+    content = src.read_bytes()
+    if not content.strip():
+        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows")
+    binary = _binary(content[:SNIFF])
+    if binary:
+        raise TaskError(
+            f"{src}: not a CSV file ({binary}); export the data as comma-separated text"
+        )
+    return src, content, _decode(src, content)
 
 
 def _binary(head: bytes) -> str:

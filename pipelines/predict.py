@@ -13,7 +13,7 @@ import math
 import re
 from pathlib import Path
 
-from pipelines import metadata
+from pipelines import csv_check, metadata
 from pipelines.errors import TaskError
 from pipelines.home import Home
 from pipelines.spans import feature_name
@@ -24,16 +24,26 @@ VALUE_SEPARATORS = re.compile(r"[\s;,]+")  # between the values of an image in o
 
 
 def load_rows(path: str | Path):
-    """The CSV as strings (no type guessing); empty cells stay empty strings."""
+    """The CSV as strings (no type guessing); empty cells stay empty strings.
+
+    The file is only ever parsed as text: a pickle, an image or an archive is refused by its
+    magic bytes, never loaded.
+    """
+    import io
+
     import pandas as pd
 
-    src = Path(path)
-    if not src.is_file():
-        raise TaskError(f"{path}: no such file; pass an existing CSV with --input")
+    src, _, text = csv_check.text_of(path, flag="--input")
     try:
-        frame = pd.read_csv(src, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
     except pd.errors.EmptyDataError:
         raise TaskError(f"{src}: the file is empty; it needs a header row and data rows") from None
+    except pd.errors.ParserError as err:
+        raise TaskError(
+            f"{src}: not a CSV table ({err}); fix the rows or quote the values"
+        ) from None
     if frame.empty:
         raise TaskError(f"{src}: no data rows below the header")
     return frame

@@ -102,6 +102,35 @@ def test_load_rows_header_only(tmp_path):
         predict.load_rows(src)
 
 
+class _RunsCode:
+    """Unpickling this would create `marker`: proof a loader executed the file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_load_rows_refuses_a_pickle_without_loading_it(tmp_path, protocol):
+    import pickle
+
+    marker = tmp_path / "executed"
+    src = tmp_path / "rows.pkl"
+    src.write_bytes(pickle.dumps(_RunsCode(marker), protocol=protocol))
+    with pytest.raises(TaskError, match="not a CSV file \\(a Python pickle\\)") as err:
+        predict.load_rows(src)
+    assert str(src) in str(err.value) and not marker.exists()
+
+
+def test_load_rows_names_a_file_that_is_not_utf8(tmp_path):
+    src = tmp_path / "latin1.csv"
+    src.write_bytes("x,name\n1,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(TaskError, match="row 2, column 'name'.*not UTF-8"):
+        predict.load_rows(src)
+
+
 def test_load_rows_missing_file(tmp_path):
     with pytest.raises(TaskError, match="no such file"):
         predict.load_rows(tmp_path / "absent.csv")
