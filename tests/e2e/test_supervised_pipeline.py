@@ -166,3 +166,29 @@ def test_direct_runner_multi_processing_workers(tmp_path):
     assert states(tmp_path, "penguin", result.json["run_id"]) == {c: "complete" for c in COMPONENTS}
     log = next(Home.resolve(tmp_path).logs_dir().glob("penguin-*.log")).read_text()
     assert "direct_running_mode=multi_processing" in log and "direct_num_workers=2" in log
+
+
+def test_beam_runner_and_beam_arg_reach_beam(tmp_path):
+    """--beam-runner FlinkRunner: Beam itself starts Flink's job server, from --beam-arg's jar.
+
+    Offline there is no Flink: the failure is the proof of which runner ran. ExampleGen
+    fails naming the jar given with --beam-arg, exit 1, the log's path, and nothing trains.
+    """
+    jar = tmp_path / "no-such-flink-job-server.jar"
+    result = kfx(
+        tmp_path,
+        "run",
+        "penguin",
+        "--beam-runner",
+        "FlinkRunner",
+        f"--beam-arg=--flink_job_server_jar={jar}",
+        "--train-steps",
+        "20",
+        "--json",
+    )
+    assert result.code == 1, result.err
+    assert "CsvExampleGen failed" in result.err and str(jar) in result.err
+    assert "its log:" in result.err
+    got = states(tmp_path, "penguin", result.json["run_id"])
+    assert got["CsvExampleGen"] == "failed" and "Trainer" not in got
+    assert not serving_versions(tmp_path, "penguin")
