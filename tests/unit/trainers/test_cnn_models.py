@@ -54,9 +54,10 @@ def test_flip_alone_mirrors_some_images_in_training_and_none_at_inference():
     np.testing.assert_array_equal(augment(batch, training=False).numpy(), batch.numpy())
     out = augment(batch, training=True).numpy()
     mirrored = batch.numpy()[:, :, ::-1, :]
-    same = [np.allclose(o, b) for o, b in zip(out, batch.numpy())]
-    flipped = [np.allclose(o, m) for o, m in zip(out, mirrored)]
-    assert all(s or f for s, f in zip(same, flipped))  # each image whole, maybe mirrored
+    same = [np.allclose(o, b) for o, b in zip(out, batch.numpy(), strict=True)]
+    flipped = [np.allclose(o, m) for o, m in zip(out, mirrored, strict=True)]
+    whole = [s or f for s, f in zip(same, flipped, strict=True)]
+    assert all(whole)  # each image whole, maybe mirrored
     assert 0 < sum(flipped) < len(out)
 
 
