@@ -38,9 +38,7 @@ def load_rows(path: str | Path):
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
         )
-    except pd.errors.EmptyDataError:
-        raise TaskError(f"{src}: the file is empty; it needs a header row and data rows") from None
-    except pd.errors.ParserError as err:
+    except pd.errors.ParserError as err:  # text_of already refused an empty file
         raise TaskError(
             f"{src}: not a CSV table ({err}); fix the rows or quote the values"
         ) from None
