@@ -150,7 +150,8 @@ def render(results, specs, seeds, lr, failures) -> str:
         "",
         "Result: "
         + (
-            "every task blessed, every threshold beyond its reference."
+            "every threshold beyond its reference; every task blessed at default settings "
+            "except those refused rightly (their reference beats them, above)."
             if not failures
             else "**failed**: " + "; ".join(failures) + "."
         ),
