@@ -46,6 +46,8 @@ class Check:
     """The latest blessed model's value on the same data (None: there is none yet)."""
     slack: float = CHANGE_TOLERANCE
     """How much worse than `baseline` still counts as not worse (noise)."""
+    factor: float | None = None
+    """Set when the bar is a multiple of `naive` (`margin` then holds naive × (1 − factor))."""
 
     @property
     def gated(self) -> bool:
@@ -73,7 +75,12 @@ class Check:
             if not self._better(self.value, bar):
                 found.append(
                     f"{self.key} {self.value:.4g} does not beat the naive predictor "
-                    f"({self.naive:.4g}) by {self.margin:g}"
+                    + (
+                        f"({self.naive:.4g}) by {self.margin:g}"
+                        if self.factor is None
+                        else f"enough: it must reach {self.factor:g}x its {self.naive:.4g} "
+                        f"({bar:.4g})"
+                    )
                 )
         if self.baseline is not None:
             bar = self.baseline - sign * self.slack
@@ -136,13 +143,19 @@ def decide(checks: Sequence[Check]) -> Decision:
     main = checks[0]
     parts = [f"{main.key} {main.value:.4g} clears {main.threshold:g}"]
     if main.naive is not None:
-        parts.append(f"beats naive {main.naive:.4g} by >= {main.margin:g}")
+        times = "" if main.factor is None else f" ({main.factor:g}x of it)"
+        parts.append(f"beats naive {main.naive:.4g} by >= {main.margin:.4g}{times}")
     parts.append(
         "no blessed baseline yet"
         if main.baseline is None
         else f"not worse than the baseline {main.baseline:.4g}"
     )
     return Decision(checks, True, ", ".join(parts))
+
+
+def factor_margin(naive: float, factor: float, higher_is_better: bool) -> float:
+    """The margin that puts the naive bar at `factor` × `naive` (a non-negative metric)."""
+    return naive * (factor - 1.0) if higher_is_better else naive * (1.0 - factor)
 
 
 def paired_slack(candidate: Sequence[float], baseline: Sequence[float], se: float = 2.0) -> float:

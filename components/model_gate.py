@@ -2,7 +2,8 @@
 
 The Evaluator computes the candidate's and the baseline's metrics on the test split. The gate
 adds the naive predictor of the same run (each output's majority class, or its training
-mean, fitted on the train split and scored on the test split), then decides with the three
+mean, fitted on the train split and scored on the test split; or a forecast's own past
+value, such as the last one, read from each test example), then decides with the three
 parts of components/gate.py and writes a ModelBlessing with the decision beside it. A
 missing or unreadable evaluation or split fails the run: the gate never blesses by default.
 """
@@ -40,6 +41,12 @@ class Gated:
     higher_is_better: bool
     threshold: float | None = None
     margin: float = 0.0
+    naive_feature: str = ""
+    """Window feature whose past value is each example's naive forecast ('' : majority/mean)."""
+    naive_lag: int = 1
+    """Steps back in `naive_feature` (1: the last value)."""
+    naive_factor: float | None = None
+    """The bar is this multiple of the naive value instead of naive ± `margin`."""
 
 
 def metric_values(uri: str) -> dict[tuple[str, str, str], float]:
@@ -96,6 +103,43 @@ def labels(examples_uri: str, split: str, label: str):
     return np.array([v.decode() for v in found]) if dtype == tf.string else found.astype(float)
 
 
+def lagged(examples_uri: str, split: str, label: str, feature: str, lag: int):
+    """(labels, forecasts): each labelled example's label and its `feature[-lag]` (numpy).
+
+    Raises:
+        FileNotFoundError: the split has no files.
+        ValueError: an example's window is shorter than `lag`, or no example has the label.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    pattern = os.path.join(examples_uri, f"Split-{split}", "*")
+    files = sorted(tf.io.gfile.glob(pattern))
+    if not files:
+        raise FileNotFoundError(f"{pattern}: no examples; the gate cannot read the naive forecast")
+    found, forecasts = [], []
+    for record in tf.data.TFRecordDataset(files, compression_type="GZIP"):
+        features = tf.train.Example.FromString(record.numpy()).features.feature
+        target = features[label].float_list.value if label in features else []
+        if not target:
+            continue  # an unlabelled example contributes nothing
+        window = features[feature].float_list.value if feature in features else []
+        if len(window) < lag:
+            raise ValueError(f"{pattern}: an example's {feature!r} has no value {lag} steps back")
+        found.append(target[0])
+        forecasts.append(window[-lag])
+    if not found:
+        raise ValueError(f"{pattern}: no example has the label {label!r}")
+    return np.asarray(found, float), np.asarray(forecasts, float)
+
+
+def forecast_rmse(labels, forecasts) -> float:
+    """RMSE of per-example forecasts."""
+    import numpy as np
+
+    return float(np.sqrt(np.mean((np.asarray(forecasts) - np.asarray(labels)) ** 2)))
+
+
 def naive_value(metric: str, train, test) -> float:
     """The naive predictor's metric on `test`: majority class of `train`, or its mean."""
     import numpy as np
@@ -116,12 +160,20 @@ def checks(
     found = []
     cache: dict[str, tuple] = {}
     for g in gated:
-        if g.label not in cache:
-            cache[g.label] = (
-                labels(examples_uri, fit_split, g.label),
-                labels(examples_uri, test_split, g.label),
+        margin = g.margin
+        if g.naive_feature:
+            naive = forecast_rmse(
+                *lagged(examples_uri, test_split, g.label, g.naive_feature, g.naive_lag)
             )
-        naive = naive_value(g.metric, *cache[g.label])
+        else:
+            if g.label not in cache:
+                cache[g.label] = (
+                    labels(examples_uri, fit_split, g.label),
+                    labels(examples_uri, test_split, g.label),
+                )
+            naive = naive_value(g.metric, *cache[g.label])
+        if g.naive_factor is not None and not math.isnan(naive):
+            margin = gate.factor_margin(naive, g.naive_factor, g.higher_is_better)
         found.append(
             gate.Check(
                 key=g.key,
@@ -129,8 +181,9 @@ def checks(
                 higher_is_better=g.higher_is_better,
                 threshold=g.threshold,
                 naive=None if math.isnan(naive) else naive,
-                margin=g.margin,
+                margin=margin,
                 baseline=values.get((BASELINE, g.output, g.metric)),
+                factor=g.naive_factor,
             )
         )
     return found

@@ -43,6 +43,21 @@ HASH_BUCKETS = {"train": 14, "eval": 3, "test": 3}  # 70/15/15 when a dataset ha
 
 
 @dataclasses.dataclass(frozen=True)
+class Lagged:
+    """A forecast's naive predictor read from each example: a past value of its window."""
+
+    feature: str
+    """Raw window feature (a fixed-length float list, oldest value first)."""
+    lag: int = 1
+    """How many steps back: 1 is the last value, the season's length a seasonal-naive one."""
+
+
+def _lagged(value) -> Lagged | None:
+    """A `Lagged` from itself, its JSON dict, or None."""
+    return Lagged(**value) if isinstance(value, Mapping) else value
+
+
+@dataclasses.dataclass(frozen=True)
 class Output:
     """One output of a multi-output model: what it learns and how the Evaluator scores it."""
 
@@ -60,6 +75,16 @@ class Output:
     """How far it must beat the naive predictor of the same run (None: the metric's default)."""
     reason: str = ""
     """Why the threshold is where it is (the measurement behind it), one line."""
+    naive: Lagged | None = None
+    """Each example's own naive forecast (last value, seasonal); None: the training split's
+    majority class or mean."""
+    naive_factor: float | None = None
+    """The metric must reach `naive_factor` × the naive value (lower is better: at most);
+    None: beat it by `margin`."""
+
+    def __post_init__(self):
+        """A naive forecast from JSON becomes a `Lagged`."""
+        object.__setattr__(self, "naive", _lagged(self.naive))
 
     @property
     def naive_margin(self) -> float:
@@ -98,6 +123,10 @@ class TaskSpec:
     """How far the main metric must beat the naive predictor (None: the metric's default)."""
     reason: str = ""
     """Why the threshold is where it is (the measurement behind it), one line."""
+    naive: Lagged | None = None
+    """The main output's per-example naive forecast (`Output.naive`)."""
+    naive_factor: float | None = None
+    """The main metric must reach this multiple of the naive value (`Output.naive_factor`)."""
     data: str = USER_DATA
     """Offline data source: a module with `write(dest_dir, **data_options)`, `USER_DATA`
     (files the user adds with `--data`) or `ENVIRONMENT` (RL: a simulator)."""
@@ -141,23 +170,19 @@ class TaskSpec:
         """Outputs from JSON become `Output`s; a multi-output spec must agree with its main."""
         outputs = tuple(o if isinstance(o, Output) else Output(**o) for o in self.outputs or ())
         object.__setattr__(self, "outputs", outputs)
+        object.__setattr__(self, "naive", _lagged(self.naive))
         if self.metric not in METRICS:
             raise ValueError(f"task {self.name!r}: unknown metric {self.metric!r}")
+        if self.naive is not None and self.problem != "regression":
+            raise ValueError(f"task {self.name!r}: a lagged naive forecast needs a regression")
         if self.data_format not in (CSV, TFRECORD):
             raise ValueError(f"task {self.name!r}: data_format must be {CSV!r} or {TFRECORD!r}")
         if not outputs:
             return
         main = outputs[0]
-        if (main.label, main.problem, main.metric, main.threshold, main.margin) != (
-            self.label,
-            self.problem,
-            self.metric,
-            self.threshold,
-            self.margin,
-        ):
-            raise ValueError(
-                f"task {self.name!r}: label/problem/metric/threshold/margin must be outputs[0]'s"
-            )
+        mains = ("label", "problem", "metric", "threshold", "margin", "naive", "naive_factor")
+        if any(getattr(main, f) != getattr(self, f) for f in mains):
+            raise ValueError(f"task {self.name!r}: {'/'.join(mains)} must be outputs[0]'s")
         if main.threshold is None:
             raise ValueError(f"task {self.name!r}: the main output {main.name!r} needs a threshold")
         if sum(o.problem == "classification" for o in outputs) > 1:
@@ -181,7 +206,15 @@ class TaskSpec:
             return self.outputs
         return (
             Output(
-                "", self.label, self.problem, self.metric, self.threshold, self.margin, self.reason
+                "",
+                self.label,
+                self.problem,
+                self.metric,
+                self.threshold,
+                self.margin,
+                self.reason,
+                self.naive,
+                self.naive_factor,
             ),
         )
 
@@ -220,6 +253,8 @@ def multi_output(outputs: tuple[Output, ...], **fields) -> TaskSpec:
         threshold=main.threshold,
         margin=main.margin,
         reason=main.reason,
+        naive=main.naive,
+        naive_factor=main.naive_factor,
         outputs=outputs,
         **fields,
     )

@@ -216,6 +216,9 @@ class Supervised(Kind):
                 higher_is_better=o.higher_is_better,
                 threshold=o.threshold,
                 margin=o.naive_margin,
+                naive_feature=o.naive.feature if o.naive else "",
+                naive_lag=o.naive.lag if o.naive else 1,
+                naive_factor=o.naive_factor,
             )
             for o in spec.scored
         ]

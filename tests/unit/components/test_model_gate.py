@@ -66,3 +66,43 @@ def test_a_missing_candidate_value_fails_the_check(tmp_path):
     gated = [Gated("accuracy", "", "accuracy", "y", True, threshold=0.5, margin=0.01)]
     (check,) = model_gate.checks(gated, {}, root, "train", "test")
     assert check.value is None and "no value" in check.failures()[0]
+
+
+def _windows(root: str, split: str, rows) -> None:
+    folder = f"{root}/Split-{split}"
+    tf.io.gfile.makedirs(folder)
+    options = tf.io.TFRecordOptions(compression_type="GZIP")
+    with tf.io.TFRecordWriter(f"{folder}/data.gz", options) as writer:
+        for window, target in rows:
+            feature = {"w": tf.train.Feature(float_list=tf.train.FloatList(value=window))}
+            if target is not None:
+                feature["y"] = tf.train.Feature(float_list=tf.train.FloatList(value=[target]))
+            writer.write(
+                tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+            )
+
+
+def test_a_lagged_naive_forecast_is_read_from_each_test_window(tmp_path):
+    root = str(tmp_path)
+    _windows(
+        root, "test", [([1.0, 2.0, 3.0], 4.0), ([5.0, 6.0, 7.0], 5.0), ([1.0, 1.0, 1.0], None)]
+    )
+    labels, last = model_gate.lagged(root, "test", "y", "w", 1)
+    np.testing.assert_array_equal(labels, [4.0, 5.0])
+    np.testing.assert_array_equal(last, [3.0, 7.0])
+    _, seasonal = model_gate.lagged(root, "test", "y", "w", 3)
+    np.testing.assert_array_equal(seasonal, [1.0, 5.0])
+    with pytest.raises(ValueError, match="4 steps back"):
+        model_gate.lagged(root, "test", "y", "w", 4)
+
+
+def test_a_factor_bar_is_that_multiple_of_the_last_value_rmse(tmp_path):
+    root = str(tmp_path)
+    # Last-value errors 1 and 3: RMSE sqrt(5); the bar at 0.5x is sqrt(5)/2 = 1.118.
+    _windows(root, "test", [([0.0, 2.0], 3.0), ([0.0, 7.0], 4.0)])
+    gated = [Gated("rmse", "", "rmse", "y", False, 9.0, 0.0, "w", 1, 0.5)]
+    (good,) = model_gate.checks(gated, {("candidate", "", "rmse"): 1.1}, root, "train", "test")
+    assert good.naive == pytest.approx(math.sqrt(5.0)) and good.failures() == []
+    assert good.naive - good.margin == pytest.approx(math.sqrt(5.0) / 2)
+    (bad,) = model_gate.checks(gated, {("candidate", "", "rmse"): 1.2}, root, "train", "test")
+    assert "0.5x its 2.236 (1.118)" in bad.failures()[0]
