@@ -4,7 +4,7 @@ Each step t of a context window contributes three tokens — return-to-go R_t, s
 action a_t — each embedded and added to a learned embedding of the timestep. A GPT-style
 stack of pre-LayerNorm blocks with causal self-attention reads the interleaved sequence
 (R_1, s_1, a_1, R_2, ...); the action a_t is predicted from the output at s_t's token, which
-by causality sees R_≤t, s_≤t and a_<t only.
+by causality sees R_≤t, s_≤t and a_<t only. The blocks are trainers/common/attention's.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 import tensorflow as tf
+
+from trainers.common.attention import TransformerBlock, causal_mask
 
 TOKENS_PER_STEP = 3  # return-to-go, state, action
 
@@ -28,30 +30,6 @@ class DTShape:
     """Steps per window K (the sequence has 3K tokens)."""
     max_timestep: int
     """Largest timestep embedded (the environment's episode limit)."""
-
-
-class TransformerBlock(tf.keras.layers.Layer):
-    """Pre-LayerNorm causal self-attention and MLP, each with a residual connection."""
-
-    def __init__(self, dim: int, heads: int, dropout: float, **kwargs):
-        """Builds the sub-layers for `dim`-wide tokens and `heads` attention heads."""
-        super().__init__(**kwargs)
-        self.norm_attention = tf.keras.layers.LayerNormalization(epsilon=1e-5)
-        self.attention = tf.keras.layers.MultiHeadAttention(heads, dim // heads, dropout=dropout)
-        self.norm_mlp = tf.keras.layers.LayerNormalization(epsilon=1e-5)
-        self.mlp = tf.keras.Sequential(
-            [
-                tf.keras.layers.Dense(4 * dim, activation="gelu"),
-                tf.keras.layers.Dense(dim),
-                tf.keras.layers.Dropout(dropout),
-            ]
-        )
-
-    def call(self, tokens, attention_mask, training=False):
-        """Tokens [B, T, dim] and a bool [B, T, T] (query, key) mask → [B, T, dim]."""
-        x = self.norm_attention(tokens)
-        tokens += self.attention(x, x, attention_mask=attention_mask, training=training)
-        return tokens + self.mlp(self.norm_mlp(tokens), training=training)
 
 
 class StepTokens(tf.keras.layers.Layer):
@@ -82,8 +60,7 @@ class CausalMask(tf.keras.layers.Layer):
     def call(self, step_mask):
         """Maps step_mask [B, K] (1 = real step) to a bool [B, 3K, 3K] (query, key) mask."""
         keys = tf.repeat(tf.cast(step_mask, tf.bool), TOKENS_PER_STEP, axis=1)  # [B, 3K]
-        length = tf.shape(keys)[1]
-        causal = tf.linalg.band_part(tf.ones([length, length], tf.bool), -1, 0)
+        causal = causal_mask(tf.shape(keys)[1])
         return tf.logical_and(causal[tf.newaxis], keys[:, tf.newaxis, :])
 
 
