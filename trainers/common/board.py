@@ -2,7 +2,8 @@
 
 After training, a classifier's confusion matrix on the eval split goes to the `validation`
 run as the image `confusion_matrix` (`confusion_matrix/<output>` for each classification
-output of a multi-output model), drawn with matplotlib (a plain heat map without it), and the
+output of a multi-output model), drawn with matplotlib (a plain heat map without it); a
+single-output regression's predictions against the truth go there as `forecast_vs_truth`; the
 served model's forward graph goes to the `train` run (Keras' callback writes only the
 conceptual graph, and a custom loop not even that). The report (components/reporting)
 reads both back.
@@ -17,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 IMAGE_TAG = "confusion_matrix"
+FORECAST_TAG = "forecast_vs_truth"
+FORECAST_POINTS = 200  # eval examples drawn: enough to see a few cycles, few enough to read
 EVAL_RUN = "validation"  # the eval split's run directory, as Keras' TensorBoard names it
 MAX_CLASSES = 50  # a wider matrix is unreadable as a picture
 
@@ -116,6 +119,60 @@ def log_confusion_matrices(model, data, ctx, log_dir: str, step: int) -> dict[st
             tf.summary.image(tag, image[None], step=step, description=title)
     writer.close()
     return found
+
+
+def predictions_and_truth(model, data, points: int = FORECAST_POINTS):
+    """(predictions, labels) of a single-output regression on the first `points` of `data`."""
+    predicted, truth = [], []
+    for x, y in data:
+        predicted.append(np.asarray(model(x, training=False)).reshape(-1))
+        truth.append(np.asarray(y).reshape(-1))
+        if sum(len(t) for t in truth) >= points:
+            break
+    return np.concatenate(predicted)[:points], np.concatenate(truth)[:points]
+
+
+def line_picture(predicted, truth, title: str) -> np.ndarray:
+    """uint8 [h, w, 3]: truth and prediction per example, in order (matplotlib's Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.2), dpi=80)
+    ax.plot(truth, label="truth", color="#243b53", linewidth=1.2)
+    ax.plot(predicted, label="prediction", color="#e12d39", linewidth=1.0, linestyle="--")
+    ax.set_xlabel("eval example (time order within each series)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return tf.io.decode_png(buffer.getvalue(), channels=3).numpy()
+
+
+def log_forecast(model, data, ctx, log_dir: str, step: int) -> bool:
+    """Writes a single-output regression's predictions against the truth to `validation`.
+
+    For a forecaster on time-ordered eval windows this is the forecast-vs-truth plot.
+
+    Returns:
+        False when there is nothing to draw (a classifier, several outputs, arrays).
+    """
+    if getattr(ctx, "problem", "") != "regression" or getattr(ctx, "heads", ()):
+        return False
+    if not isinstance(data, tf.data.Dataset):
+        return False
+    predicted, truth = predictions_and_truth(model, data)
+    rmse = float(np.sqrt(np.mean((predicted - truth) ** 2)))
+    title = f"eval split, first {len(truth)} examples: RMSE {rmse:.4g}"
+    writer = tf.summary.create_file_writer(os.path.join(log_dir, EVAL_RUN))
+    with writer.as_default():
+        image = line_picture(predicted, truth, title)
+        tf.summary.image(FORECAST_TAG, image[None], step=step, description=title)
+    writer.close()
+    return True
 
 
 def graph(model: tf.keras.Model, x) -> None:

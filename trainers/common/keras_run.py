@@ -216,7 +216,7 @@ def write_hparams(model_run_dir: str, hp) -> str:
 
 
 def pictures(served: tf.keras.Model, data: TrainData, log_dir: str | None, step: int) -> None:
-    """The confusion matrix on the eval split and the served model's op graph.
+    """The confusion matrix (or predictions against the truth) on eval, and the op graph.
 
     (Keras' TensorBoard callback logs only the conceptual graph: `fit` traces the train step
     after the callback looked for it.) Pictures never fail a run: a model they cannot
@@ -226,6 +226,7 @@ def pictures(served: tf.keras.Model, data: TrainData, log_dir: str | None, step:
         return
     try:
         board.log_confusion_matrices(served, data.val, data.ctx, log_dir, step)
+        board.log_forecast(served, data.val, data.ctx, log_dir, step)
         board.log_graph(served, data.val, log_dir)
     except Exception as err:  # noqa: BLE001 (pictures are extras; the model is what counts)
         logging.warning("TensorBoard pictures skipped: %s", err)

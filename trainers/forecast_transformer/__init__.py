@@ -1,0 +1,1 @@
+"""A time-series transformer: weather_transformer (hourly temperatures) and stocks_transformer."""

@@ -1,0 +1,68 @@
+"""Series → window tf.Examples in given splits (`train/`, `eval/`, `test/`), one file each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from trainers.timeseries import windows
+from trainers.timeseries.features import TARGET, WINDOW
+
+FILENAME = "data.tfrecord.gz"  # the `.tfrecord` suffix routes the span to ImportExampleGen
+COMPRESSION = "GZIP"
+
+
+def to_example(window, target: float | None = None) -> bytes:
+    """One serialized tf.Example: the float `window` and, unless None, the float `target`."""
+    import tensorflow as tf
+
+    floats = lambda v: tf.train.Feature(float_list=tf.train.FloatList(value=v))  # noqa: E731
+    feature = {WINDOW: floats(np.asarray(window, np.float32).reshape(-1))}
+    if target is not None:
+        feature[TARGET] = floats([float(target)])
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def write(dest_dir: Path, series: Iterable, length: int, limit: int = 0) -> Path:
+    """Windows every series, splits each in time and writes the three splits.
+
+    Args:
+        dest_dir: the span folder being created.
+        series: the series (1-D arrays); each is split on its own, so every split holds
+            the same stretch of time of every series.
+        length: values per window.
+        limit: keep the first `limit` windows of each split (0: all); tests use a few.
+
+    Returns:
+        `dest_dir`.
+    """
+    import tensorflow as tf
+
+    parts: dict[str, list] = {name: [] for name in windows.FRACTIONS}
+    for values in series:
+        for name, pair in windows.split(*windows.windows(values, length)).items():
+            parts[name].append(pair)
+    options = tf.io.TFRecordOptions(compression_type=COMPRESSION)
+    for name, pairs in parts.items():
+        inputs = np.concatenate([x for x, _ in pairs])
+        targets = np.concatenate([y for _, y in pairs])
+        if limit:
+            inputs, targets = inputs[: int(limit)], targets[: int(limit)]
+        dest = Path(dest_dir) / name / FILENAME
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with tf.io.TFRecordWriter(str(dest), options) as writer:
+            for window, target in zip(inputs, targets, strict=True):
+                writer.write(to_example(window, target))
+    return Path(dest_dir)
+
+
+def read(path: Path | str) -> Iterator[tuple[np.ndarray, float | None]]:
+    """(window, target or None) of each tf.Example in a TFRecord file."""
+    import tensorflow as tf
+
+    for record in tf.data.TFRecordDataset(str(path), compression_type=COMPRESSION):
+        feature = tf.train.Example.FromString(record.numpy()).features.feature
+        target = list(feature[TARGET].float_list.value) if TARGET in feature else []
+        yield np.asarray(feature[WINDOW].float_list.value), (target[0] if target else None)
