@@ -161,8 +161,23 @@ def to_examples(
     return examples
 
 
+PREDICTED = "predicted_"  # prefix of an answer column whose name an input column has
+
+
+def answer_column(name: str, inputs) -> str:
+    """`name`, or `predicted_<name>` while an input column has that name (never overwritten)."""
+    while name in inputs:
+        name = PREDICTED + name
+    return name
+
+
 def _fill(frame, found: dict[str, list], bad: dict[int, str] | None, first_row: int):
-    """`frame` plus the `found` columns; rows in `bad` (by row number) get empty cells."""
+    """`frame` plus the `found` columns; rows in `bad` (by row number) get empty cells.
+
+    An input column is never replaced: a `score` label column stays, and the model's score
+    becomes `predicted_score`.
+    """
+    found = {answer_column(column, frame.columns): values for column, values in found.items()}
     frame = frame.copy()
     skipped = set(bad or ())
     kept = [i for i in range(len(frame)) if i + first_row not in skipped]

@@ -198,3 +198,16 @@ def test_kfx_predict_lists_bad_rows_and_strict_refuses_the_file(doubler, tmp_pat
     rows.write_text("weight\nx\ny\n")
     code, out, err = kfx("--input", str(rows))
     assert code == 2 and "2 of 2 rows could not be predicted" in err
+
+
+def test_an_input_column_named_like_an_answer_is_kept():
+    import pandas as pd
+
+    from pipelines import predict
+
+    frame = pd.DataFrame({"review": ["a", "b"], "score": ["great", "other"]})
+    out = predict._fill(frame, {"prediction": ["great", "great"], "score": [0.9, 0.6]}, None, 2)
+    assert out["score"].tolist() == ["great", "other"]
+    assert out["predicted_score"].tolist() == [0.9, 0.6]
+    assert out["prediction"].tolist() == ["great", "great"]
+    assert predict.answer_column("x", ["x", "predicted_x"]) == "predicted_predicted_x"
