@@ -1,0 +1,1 @@
+"""text_transformer: review sentiment with a transformer encoder trained from scratch."""
