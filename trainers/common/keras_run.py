@@ -19,6 +19,7 @@ from absl import logging
 
 from trainers import contract
 from trainers.common import (
+    attention_maps,
     board,
     callbacks,
     distribute,
@@ -216,7 +217,7 @@ def write_hparams(model_run_dir: str, hp) -> str:
 
 
 def pictures(served: tf.keras.Model, data: TrainData, log_dir: str | None, step: int) -> None:
-    """The confusion matrix (or predictions against the truth) on eval, and the op graph.
+    """The confusion matrix (or predictions against the truth), attention maps, the op graph.
 
     (Keras' TensorBoard callback logs only the conceptual graph: `fit` traces the train step
     after the callback looked for it.) Pictures never fail a run: a model they cannot
@@ -227,6 +228,7 @@ def pictures(served: tf.keras.Model, data: TrainData, log_dir: str | None, step:
     try:
         board.log_confusion_matrices(served, data.val, data.ctx, log_dir, step)
         board.log_forecast(served, data.val, data.ctx, log_dir, step)
+        attention_maps.log(served, data.val, log_dir, step)
         board.log_graph(served, data.val, log_dir)
     except Exception as err:  # noqa: BLE001 (pictures are extras; the model is what counts)
         logging.warning("TensorBoard pictures skipped: %s", err)

@@ -92,3 +92,23 @@ def test_position_embedding_adds_one_code_per_position(learned):
         out[0], layer.codes.numpy()[:7] if learned else attention.sinusoidal(10, 4)[:7]
     )
     assert attention.PositionEmbedding.from_config(layer.get_config()).learned is learned
+
+
+@pytest.mark.parametrize("kind", attention.ATTENTION)
+def test_attention_maps_are_the_first_blocks_weights_with_its_mask(kind, tmp_path):
+    from trainers.common import attention_maps
+
+    ids = tf.keras.Input((5,))
+    keep = tf.keras.Input((5,))
+    tokens = tf.keras.layers.Dense(8)(tf.keras.layers.Reshape((5, 1))(ids))
+    mask = tf.keras.layers.Lambda(attention.key_mask)(keep)
+    out = attention.TransformerBlock(8, 2, 0.0, attention=kind, name="block0")(tokens, mask)
+    model = tf.keras.Model([ids, keep], out)
+    x = [tf.random.stateless_normal([3, 5], seed=[5, 6]), tf.constant([[1, 1, 1, 0, 0]] * 3)]
+    maps = attention_maps.weights(model, model.get_layer("block0"), x)
+    assert maps.shape == (2, 5, 5)
+    np.testing.assert_allclose(maps.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(maps[:, :, 3:] == 0.0)  # padding gets no attention in the picture either
+    data = tf.data.Dataset.from_tensors((tuple(x), tf.zeros([3])))
+    assert attention_maps.log(model, data, str(tmp_path), 1)
+    assert list((tmp_path / "validation").iterdir())
