@@ -1,5 +1,7 @@
 """Fashion-MNIST end to end: the real IDX files, given splits, and `kfx predict` on 784 pixels.
 
+(Also a Vision Transformer through the same pipeline, on the same few images.)
+
 fashion_mlp on the first 200 images of each split (`--set limit=200`), tiny steps: behaviour,
 not quality (make bench runs the full data at default settings).
 """
@@ -35,7 +37,11 @@ def run(home):
 
 
 def _split(home: Home, split: str) -> list[tuple[np.ndarray, int]]:
-    root = home.pipeline_root(TASK) / "ImportExampleGen" / "examples"
+    return _split_of(home, TASK, split)
+
+
+def _split_of(home: Home, task: str, split: str) -> list[tuple[np.ndarray, int]]:
+    root = home.pipeline_root(task) / "ImportExampleGen" / "examples"
     newest = max(root.iterdir(), key=lambda p: int(p.name))
     return [
         row for path in sorted((newest / f"Split-{split}").glob("*.gz")) for row in data.read(path)
@@ -87,3 +93,19 @@ def test_a_data_dir_without_the_files_is_one_line_naming_the_fix(tmp_path):
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
     assert "train-images-idx3-ubyte.gz" in result.err and "dataset-fashion-mnist" in result.err
+
+
+def test_a_vision_transformer_runs_through_the_same_pipeline(home):
+    """vit on the same few images: patches, blocks and the gate's majority-class reference."""
+    result = kfx(
+        home.root, "run", "vit", *TINY, "--set", f"limit={LIMIT}",
+        "--set", "dim=16", "--set", "blocks=1", "--set", "attention=scratch",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    run = result.json
+    states_ = states(home.root, "vit", run["run_id"])
+    assert all(states_[c] == "complete" for c in ("ImportExampleGen", "Trainer", "ModelGate"))
+    labels = [label for _, label in _split_of(home, "vit", "test")]
+    majority = max(labels.count(c) for c in set(labels)) / len(labels)
+    assert run["gate"]["naive"] == pytest.approx(majority)
+    assert (run["pushed_version"] is not None) == run["blessed"]

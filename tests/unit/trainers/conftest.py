@@ -67,6 +67,24 @@ def _review_rows():
     ]
 
 
+def _sine_rows():
+    from trainers.sine_rnn import data
+    from trainers.sine_rnn.features import LENGTH
+    from trainers.timeseries import windows
+
+    inputs, targets = windows.windows(data.series(1, 60, 0.05, 7)[0], LENGTH)
+    return [
+        {"window": w, "target": float(t)} for w, t in zip(inputs[:24], targets[:24], strict=True)
+    ]
+
+
+def _text_rows():
+    from trainers.text_transformer import data
+
+    frame = data.splits(limit=24)["train"]
+    return [{"review": r, "score": s} for r, s in zip(frame["review"], frame["score"], strict=True)]
+
+
 def _tabular_fn(inputs):
     from trainers.tabular.preprocessing import preprocessing_fn
 
@@ -79,6 +97,8 @@ _DATA = {  # key: (raw rows, schema folder, preprocessing module or function)
     "digits": (_digits_rows, "digits", "trainers.digits.preprocessing"),
     "wide_deep": (_car_rows, "wide_deep", "trainers.wide_deep.preprocessing"),
     "multi_io": (_review_rows, "multi_io", "trainers.multi_io.preprocessing"),
+    "sine": (_sine_rows, "sine_rnn", "trainers.timeseries.preprocessing"),
+    "text": (_text_rows, "text_transformer", "trainers.text_transformer.preprocessing"),
 }
 
 

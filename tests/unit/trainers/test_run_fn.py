@@ -39,6 +39,10 @@ SMALL = {  # task-specific sizes that keep each run a few seconds
     "subclassed": {"units": "8"},
     "transfer": {"dense": "8"},
     "distill": {"units": "8"},
+    "sine_rnn": {"units": "4"},
+    "text_transformer": {"dim": "8", "attention": "scratch"},
+    "vit": {"dim": "8", "blocks": "1", "heads": "2"},
+    "forecast_transformer": {"dim": "8", "blocks": "1", "attention": "scratch"},
     "cartpole_dt": {"context": "5", "dim": "16", "layers": "1", "val_windows": "32"},
 }
 
@@ -59,6 +63,8 @@ class Case:
 
 DIGITS = TrainerConfig(label="label", problem="classification")
 PENGUINS = TrainerConfig(label="species", problem="classification")  # as conftest's tabular
+FORECAST = TrainerConfig(label="target", problem="regression")
+TRANSFORMERS = {"forecast_transformer", "text_transformer", "vit"}  # attention maps too
 CASES = {
     "penguin": Case("trainers.penguin", "penguin", PENGUINS),
     "tabular": Case("trainers.tabular", "tabular", PENGUINS),
@@ -92,6 +98,12 @@ CASES = {
             ),
         ),
     ),
+    "sine_rnn": Case("trainers.sine_rnn", "sine", FORECAST),
+    "vit": Case("trainers.vit", "digits", DIGITS),
+    "text_transformer": Case(
+        "trainers.text_transformer", "text", TrainerConfig(label="score", problem="classification")
+    ),
+    "forecast_transformer": Case("trainers.forecast_transformer", "sine", FORECAST),
     "cartpole_dt": Case(
         "trainers.cartpole_dt",
         "episodes",
@@ -262,6 +274,10 @@ def test_every_task_logs_a_graph_and_every_classifier_its_confusion_matrix(runs,
         wanted = {
             f"confusion_matrix/{o.name}" for o in config.outputs if o.problem == "classification"
         }
-    else:
-        wanted = {"confusion_matrix"} if config.problem == "classification" else set()
+    elif config.problem == "classification":
+        wanted = {"confusion_matrix"}
+    else:  # a single regression: its predictions against the truth
+        wanted = {"forecast_vs_truth"} if config.problem == "regression" else set()
+    if task in TRANSFORMERS:
+        wanted |= {"attention_map"}
     assert images == wanted

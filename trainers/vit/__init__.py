@@ -1,0 +1,1 @@
+"""vit: a Vision Transformer on Fashion-MNIST."""
