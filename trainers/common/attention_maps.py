@@ -27,7 +27,7 @@ def first_block(model: tf.keras.Model) -> TransformerBlock | None:
 
 
 def weights(model: tf.keras.Model, block: TransformerBlock, x) -> np.ndarray:
-    """float [heads, queries, keys]: `block`'s attention weights for the first example of `x`."""
+    """`block`'s attention weights on the first example of `x`: [heads, queries, keys]."""
     node = block.inbound_nodes[0]  # the block's call in the model: its tokens and mask
     args, kwargs = node.call_args, node.call_kwargs
     mask = kwargs.get("attention_mask", args[1] if len(args) > 1 else None)
