@@ -1,6 +1,7 @@
 """`make bench`: every built-in task at default settings against its gate and its reference.
 
-(The Fashion-MNIST tasks have their own script and section: bench_fashion.py.)
+(The Fashion-MNIST and sequence tasks have their own scripts and sections: bench_fashion.py,
+bench_sequence.py.)
 
 Each task runs as one `kfx run TASK --json` process in a fresh home (a task with a
 `source_task` gets its source run first in that home), as a user runs it. The table shows,
@@ -42,7 +43,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from report import cpu_model, write_section  # tests/bench, the script's folder
+import bench_sequence  # tests/bench, the script's folder
+from report import cpu_model, write_section
 from runs import ROOT, failed, kfx_run, node_artifact, sources_of, split_rows
 
 sys.path.insert(0, str(ROOT))
@@ -406,7 +408,8 @@ def main() -> None:
     from pipelines import tasks
 
     specs = tasks.builtin()
-    every = [name for name, spec in specs.items() if spec.data != FASHION_DATA]
+    theirs = set(bench_sequence.sequence_tasks(specs))  # bench_fashion's and bench_sequence's
+    every = [n for n, s in specs.items() if s.data != FASHION_DATA and n not in theirs]
     wanted = [t.strip() for t in args.tasks.split(",") if t.strip()] or every
     unknown = [t for t in wanted if t not in specs]
     if unknown:
