@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from trainers.common.records import FILENAME, examples, write_splits
 from trainers.fashion_mnist.features import HEIGHT, IMAGE, LABEL, WIDTH
 
-FILENAME = "data.tfrecord.gz"  # the `.tfrecord` suffix routes the span to ImportExampleGen
-COMPRESSION = "GZIP"
+__all__ = ["FILENAME", "locate", "load", "splits", "to_example", "write", "read"]
 KERAS_CACHE = Path("~/.keras/datasets/fashion-mnist")
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 APT = "apt-get install dataset-fashion-mnist"
@@ -143,24 +143,19 @@ def write(dest_dir: Path, data_dir: str = "", limit: int = 0, eval_size: int = E
         `dest_dir`.
 
     """
-    import tensorflow as tf
-
-    options = tf.io.TFRecordOptions(compression_type=COMPRESSION)
-    for split, (images, labels) in splits(data_dir, int(limit), int(eval_size)).items():
-        dest = Path(dest_dir) / split / FILENAME
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with tf.io.TFRecordWriter(str(dest), options) as writer:
-            for image, label in zip(images, labels, strict=True):
-                writer.write(to_example(image, label))
-    return Path(dest_dir)
+    parts = splits(data_dir, int(limit), int(eval_size))
+    return write_splits(
+        dest_dir,
+        {
+            split: (to_example(image, label) for image, label in zip(*pair, strict=True))
+            for split, pair in parts.items()
+        },
+    )
 
 
 def read(path: Path | str) -> Iterator[tuple[np.ndarray, int | None]]:
     """(pixels [784] int64, label or None) for each tf.Example in a TFRecord file."""
-    import tensorflow as tf
-
-    for record in tf.data.TFRecordDataset(str(path), compression_type=COMPRESSION):
-        feature = tf.train.Example.FromString(record.numpy()).features.feature
+    for feature in examples(path):
         label = list(feature[LABEL].int64_list.value) if LABEL in feature else []
         pixels = np.asarray(feature[IMAGE].int64_list.value, dtype=np.int64)
         yield pixels, (int(label[0]) if label else None)

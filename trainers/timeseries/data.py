@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from trainers.common.records import FILENAME, examples, write_splits
 from trainers.timeseries import windows
 from trainers.timeseries.features import TARGET, WINDOW
 
-FILENAME = "data.tfrecord.gz"  # the `.tfrecord` suffix routes the span to ImportExampleGen
-COMPRESSION = "GZIP"
+__all__ = ["FILENAME", "to_example", "write", "read"]
 
 
 def to_example(window, target: float | None = None) -> bytes:
@@ -38,31 +38,22 @@ def write(dest_dir: Path, series: Iterable, length: int, limit: int = 0) -> Path
     Returns:
         `dest_dir`.
     """
-    import tensorflow as tf
-
     parts: dict[str, list] = {name: [] for name in windows.FRACTIONS}
     for values in series:
         for name, pair in windows.split(*windows.windows(values, length)).items():
             parts[name].append(pair)
-    options = tf.io.TFRecordOptions(compression_type=COMPRESSION)
+    records = {}
     for name, pairs in parts.items():
         inputs = np.concatenate([x for x, _ in pairs])
         targets = np.concatenate([y for _, y in pairs])
         if limit:
             inputs, targets = inputs[: int(limit)], targets[: int(limit)]
-        dest = Path(dest_dir) / name / FILENAME
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with tf.io.TFRecordWriter(str(dest), options) as writer:
-            for window, target in zip(inputs, targets, strict=True):
-                writer.write(to_example(window, target))
-    return Path(dest_dir)
+        records[name] = map(to_example, inputs, targets)
+    return write_splits(dest_dir, records)
 
 
 def read(path: Path | str) -> Iterator[tuple[np.ndarray, float | None]]:
     """(window, target or None) of each tf.Example in a TFRecord file."""
-    import tensorflow as tf
-
-    for record in tf.data.TFRecordDataset(str(path), compression_type=COMPRESSION):
-        feature = tf.train.Example.FromString(record.numpy()).features.feature
+    for feature in examples(path):
         target = list(feature[TARGET].float_list.value) if TARGET in feature else []
         yield np.asarray(feature[WINDOW].float_list.value), (target[0] if target else None)
