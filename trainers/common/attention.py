@@ -149,6 +149,20 @@ class TransformerBlock(tf.keras.layers.Layer):
         }
 
 
+def encoder(tokens, dim: int, heads: int, blocks: int, dropout: float, kind: str, mask=None):
+    """`blocks` TransformerBlocks (`block0`, ...) and a final LayerNorm over tokens [B, T, dim].
+
+    The encoder of the text, time-series and ViT models; `mask` is the blocks' bool
+    [B, T, T] (or [B, 1, T]) attention mask, None to attend everywhere.
+    """
+    for i in range(int(blocks)):
+        block = TransformerBlock(
+            int(dim), int(heads), float(dropout), attention=kind, name=f"block{i}"
+        )
+        tokens = block(tokens) if mask is None else block(tokens, mask)
+    return tf.keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(tokens)
+
+
 def sinusoidal(length: int, dim: int) -> np.ndarray:
     """float32 [length, dim]: sin on even, cos on odd channels, wavelengths 2π … 10000·2π."""
     positions = np.arange(length)[:, None]

@@ -55,11 +55,7 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     x = tf.keras.layers.Concatenate(name="steps")([sequence, relative])
     x = tf.keras.layers.Dense(int(hp.dim), name="embed")(x)
     x = attention.PositionEmbedding(length, learned=hp.learned_positions, name="positions")(x)
-    for i in range(int(hp.blocks)):
-        x = attention.TransformerBlock(
-            int(hp.dim), int(hp.heads), float(hp.dropout), attention=hp.attention, name=f"block{i}"
-        )(x)
-    x = tf.keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+    x = attention.encoder(x, hp.dim, hp.heads, hp.blocks, hp.dropout, hp.attention)
     newest = tf.keras.layers.Lambda(lambda t: t[:, -1], name="newest")(x)
     out = forecast.forecast_output(ctx, newest, last, sequence if hp.highway else None)
     model = tf.keras.Model(inputs, out, name=hp.name)

@@ -83,11 +83,7 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     x = attention.PositionEmbedding(length, name="positions")(vectors)
     x = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed)(x)
     mask = tf.keras.layers.Lambda(attention.key_mask, name="padding_mask")(keep)
-    for i in range(int(hp.blocks)):
-        x = attention.TransformerBlock(
-            int(hp.dim), int(hp.heads), float(hp.dropout), attention=hp.attention, name=f"block{i}"
-        )(x, mask)
-    x = tf.keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+    x = attention.encoder(x, hp.dim, hp.heads, hp.blocks, hp.dropout, hp.attention, mask)
     x = MaskedMean(name="mean")(x, keep)
     x = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed)(x)
     head = tf.keras.Sequential(keras_trainer.output_layer(ctx), name="classifier")

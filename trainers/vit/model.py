@@ -97,11 +97,7 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     x = ClassToken(name="class_token")(x)
     x = attention.PositionEmbedding((side // int(hp.patch)) ** 2 + 1, name="positions")(x)
     x = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed)(x)
-    for i in range(int(hp.blocks)):
-        x = attention.TransformerBlock(
-            int(hp.dim), int(hp.heads), float(hp.dropout), attention=hp.attention, name=f"block{i}"
-        )(x)
-    x = tf.keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+    x = attention.encoder(x, hp.dim, hp.heads, hp.blocks, hp.dropout, hp.attention)
     x = tf.keras.layers.Lambda(lambda t: t[:, 0], name="class_output")(x)
     x = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed)(x)
     head = tf.keras.Sequential(keras_trainer.output_layer(ctx), name="classifier")
