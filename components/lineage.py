@@ -33,8 +33,13 @@ def pushes(store, pipeline_name: str) -> Iterator[Push]:
     context = store.get_context_by_type_and_name(PIPELINE_CONTEXT, pipeline_name)
     if context is None:
         return
-    pushed_type = store.get_artifact_type(PUSHED_MODEL)
-    model_type = store.get_artifact_type(MODEL)
+    from ml_metadata import errors
+
+    try:
+        pushed_type = store.get_artifact_type(PUSHED_MODEL)
+        model_type = store.get_artifact_type(MODEL)
+    except errors.NotFoundError:  # a first run that has not reached its Pusher yet
+        return
     pushed = [
         a
         for a in store.get_artifacts_by_context(context.id)
