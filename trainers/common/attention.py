@@ -3,7 +3,8 @@
 Scaled dot-product attention is written out once (`scaled_dot_product_attention`,
 `SelfAttention`) next to Keras' `MultiHeadAttention`; `TransformerBlock` takes either, so a
 model can say which it was built on. Masks are bool [batch, query, key] (True: may attend).
-Used by the time-series transformers and the Decision Transformer (trainers/rl/dt_model.py).
+`DecoderBlock` adds attention over an encoder's output (seq2seq). Used by the text,
+time-series, ViT and seq2seq models and the Decision Transformer (trainers/rl/dt_model.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 ATTENTION = ("keras", "scratch")  # `TransformerBlock(attention=...)`: MultiHeadAttention or ours
+PAD = -1  # token id of the positions after a padded sequence's end (`TokenEmbedding`)
 
 
 def causal_mask(length) -> tf.Tensor:
@@ -161,6 +163,81 @@ def encoder(tokens, dim: int, heads: int, blocks: int, dropout: float, kind: str
         )
         tokens = block(tokens) if mask is None else block(tokens, mask)
     return tf.keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(tokens)
+
+
+class DecoderBlock(tf.keras.layers.Layer):
+    """Pre-LayerNorm causal self-attention, attention over the encoder's tokens, then an MLP.
+
+    Each of the three sub-layers has its own residual connection (the original
+    transformer's decoder layer, normalised before each sub-layer as `TransformerBlock` is).
+    """
+
+    def __init__(self, dim: int, heads: int, dropout: float, attention: str = "keras", **kwargs):
+        """Sub-layers for `dim`-wide tokens, `heads` heads, `attention` in `ATTENTION`."""
+        super().__init__(**kwargs)
+        self.dim, self.heads, self.dropout_rate = int(dim), int(heads), float(dropout)
+        self.kind = attention
+        norm = lambda: tf.keras.layers.LayerNormalization(epsilon=1e-5)  # noqa: E731
+        self.norm_self, self.norm_cross, self.norm_mlp = norm(), norm(), norm()
+        self.self_attention = attention_layer(attention, heads, dim // heads, dropout)
+        self.cross_attention = attention_layer(attention, heads, dim // heads, dropout)
+        self.mlp = tf.keras.Sequential(
+            [
+                tf.keras.layers.Dense(4 * dim, activation="gelu"),
+                tf.keras.layers.Dense(dim),
+                tf.keras.layers.Dropout(dropout),
+            ]
+        )
+
+    def call(self, tokens, memory, memory_mask=None, training=False):
+        """Tokens [B, T, dim] attend causally to themselves, then to memory [B, S, dim].
+
+        `memory_mask`: bool [B, 1, S] (False: an encoder position that is padding).
+        """
+        future = causal_mask(tf.shape(tokens)[1])[tf.newaxis]
+        x = self.norm_self(tokens)
+        tokens += self.self_attention(x, x, attention_mask=future, training=training)
+        x = self.norm_cross(tokens)
+        tokens += self.cross_attention(x, memory, attention_mask=memory_mask, training=training)
+        return tokens + self.mlp(self.norm_mlp(tokens), training=training)
+
+    def get_config(self):
+        """Constructor arguments, for saving."""
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "heads": self.heads,
+            "dropout": self.dropout_rate,
+            "attention": self.kind,
+        }
+
+
+def decoder(tokens, memory, dim, heads, blocks, dropout, kind, memory_mask=None):
+    """`blocks` DecoderBlocks (`decoder0`, ...) and a final LayerNorm over tokens [B, T, dim]."""
+    for i in range(int(blocks)):
+        block = DecoderBlock(int(dim), int(heads), float(dropout), kind, name=f"decoder{i}")
+        tokens = block(tokens, memory, memory_mask)
+    return tf.keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_norm")(tokens)
+
+
+@tf.keras.utils.register_keras_serializable(package="kfx")
+class TokenEmbedding(tf.keras.layers.Layer):
+    """Token ids (`PAD` after the end) → vectors [B, T, dim] and keep [B, T] (1: a real token)."""
+
+    def __init__(self, ids: int, dim: int, **kwargs):
+        """`ids`: vocabulary size with its OOV bucket; one more row serves the padding."""
+        super().__init__(**kwargs)
+        self.ids, self.dim = int(ids), int(dim)
+        self.table = tf.keras.layers.Embedding(self.ids + 1, self.dim)
+
+    def call(self, ids):
+        """Embeds `ids` shifted by one, so `PAD` (-1) has row 0."""
+        ids = tf.cast(ids, tf.int64)
+        return self.table(ids - PAD), tf.cast(ids != PAD, tf.float32)
+
+    def get_config(self):
+        """Constructor arguments, for saving."""
+        return {**super().get_config(), "ids": self.ids, "dim": self.dim}
 
 
 def sinusoidal(length: int, dim: int) -> np.ndarray:

@@ -12,27 +12,7 @@ import tensorflow as tf
 
 from trainers.common import attention, keras_run, keras_trainer
 from trainers.common.features import xf
-from trainers.text_transformer.features import PAD, REVIEW
-
-
-@tf.keras.utils.register_keras_serializable(package="kfx")
-class TokenEmbedding(tf.keras.layers.Layer):
-    """Token ids (PAD after the end) → vectors [B, T, dim] and keep [B, T] (1: a real token)."""
-
-    def __init__(self, ids: int, dim: int, **kwargs):
-        """`ids`: vocabulary size with its OOV bucket; one more row serves the padding."""
-        super().__init__(**kwargs)
-        self.ids, self.dim = int(ids), int(dim)
-        self.table = tf.keras.layers.Embedding(self.ids + 1, self.dim)
-
-    def call(self, ids):
-        """Embeds `ids` shifted by one, so PAD (-1) has row 0."""
-        ids = tf.cast(ids, tf.int64)
-        return self.table(ids - PAD), tf.cast(ids != PAD, tf.float32)
-
-    def get_config(self):
-        """Constructor arguments, for saving."""
-        return {**super().get_config(), "ids": self.ids, "dim": self.dim}
+from trainers.text_transformer.features import REVIEW
 
 
 @tf.keras.utils.register_keras_serializable(package="kfx")
@@ -77,7 +57,7 @@ def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
     key = xf(REVIEW)
     inputs = ctx.features.keras_inputs()
     length = int(ctx.features.shapes[key][0])
-    vectors, keep = TokenEmbedding(ctx.features.categorical[key], hp.dim, name="tokens")(
+    vectors, keep = attention.TokenEmbedding(ctx.features.categorical[key], hp.dim, name="tokens")(
         inputs[key]
     )
     x = attention.PositionEmbedding(length, name="positions")(vectors)

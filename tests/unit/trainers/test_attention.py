@@ -54,6 +54,22 @@ def test_a_causal_block_never_reads_the_future(kind):
     assert before.shape == (1, 6, 16)
 
 
+@pytest.mark.parametrize("kind", attention.ATTENTION)
+def test_a_decoder_block_reads_its_past_and_only_the_memory_it_may(kind):
+    tf.keras.utils.set_random_seed(0)
+    block = attention.DecoderBlock(8, 2, 0.0, attention=kind)
+    tokens = tf.random.normal([1, 5, 8])
+    memory = tf.random.normal([1, 4, 8])
+    keep = attention.key_mask(tf.constant([[1, 1, 1, 0]]))  # the last memory slot is padding
+    before = block(tokens, memory, keep).numpy()
+    future = tf.concat([tokens[:, :3], tf.random.normal([1, 2, 8])], axis=1)
+    np.testing.assert_allclose(block(future, memory, keep).numpy()[:, :3], before[:, :3], atol=1e-5)
+    padded = tf.concat([memory[:, :3], tf.random.normal([1, 1, 8])], axis=1)
+    np.testing.assert_allclose(block(tokens, padded, keep).numpy(), before, atol=1e-5)
+    read = tf.concat([tf.random.normal([1, 1, 8]), memory[:, 1:]], axis=1)
+    assert not np.allclose(block(tokens, read, keep).numpy(), before)
+
+
 def test_scratch_attention_equals_keras_with_the_same_weights():
     x = tf.random.stateless_normal([2, 5, 8], seed=[3, 4])
     mask = attention.causal_mask(5)[None]
