@@ -24,6 +24,9 @@ from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEv
 from components import artifacts, gate
 
 BASELINE = "baseline"  # TFMA's model_name of the baseline model
+# Shares of test examples answered right: the naive predictor answers the training split's
+# most frequent label (a class, or a whole target string).
+MAJORITY_METRICS = ("accuracy", "exact_match")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Gated:
     output: str
     """TFMA's output name ('' for a single-output model)."""
     metric: str
-    """'accuracy' or 'rmse'."""
+    """'accuracy', 'exact_match' or 'rmse'."""
     label: str
     """Raw label column the naive predictor is fitted on."""
     higher_is_better: bool
@@ -141,12 +144,12 @@ def forecast_rmse(labels, forecasts) -> float:
 
 
 def naive_value(metric: str, train, test) -> float:
-    """The naive predictor's metric on `test`: majority class of `train`, or its mean."""
+    """The naive predictor's metric on `test`: majority label of `train`, or its mean."""
     import numpy as np
 
     if len(train) == 0 or len(test) == 0:
         return math.nan
-    if metric == "accuracy":
+    if metric in MAJORITY_METRICS:
         values, counts = np.unique(train, return_counts=True)
         majority = values[np.argmax(counts)]
         return float(np.mean(test == majority))

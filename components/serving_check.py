@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 
+import numpy as np
 from tfx.dsl.component.experimental.annotations import (
     InputArtifact,
     OutputArtifact,
@@ -49,7 +50,8 @@ class Served:
     key: str
     """The gate's check key ('METRIC' or 'OUTPUT/METRIC')."""
     metric: str
-    """'accuracy' (argmax of `scored` against the label index) or 'rmse'."""
+    """A key of `SCORERS`: 'accuracy' (argmax of `scored` against the label index),
+    'exact_match' (every position of `scored` equals the label's) or 'rmse'."""
     scored: str
     """Serving output the Evaluator scores (class probabilities, or the value)."""
     label_key: str
@@ -58,16 +60,29 @@ class Served:
     """Serving outputs clients read; each needs one answer per row."""
 
 
+def _accuracy(scored, labels) -> float:
+    return float(np.mean(np.argmax(scored, axis=-1) == labels.reshape(-1).astype(int)))
+
+
+def _exact_match(scored, labels) -> float:
+    rows = len(scored)
+    return float(np.mean(np.all(scored.reshape(rows, -1) == labels.reshape(rows, -1), axis=1)))
+
+
+def _rmse(scored, labels) -> float:
+    diff = scored.reshape(-1).astype(float) - labels.reshape(-1).astype(float)
+    return float(np.sqrt(np.mean(diff**2)))
+
+
+# How each gated metric is computed from the scored answers and the transformed labels.
+SCORERS = {"accuracy": _accuracy, "exact_match": _exact_match, "rmse": _rmse}
+SHARES = ("accuracy", "exact_match")  # shares of rows: [rows, ·] answers, one row is 1/rows
+
+
 def metric(served: Served, answers: dict) -> float:
     """The metric of the model's answers (numpy arrays from the probe)."""
-    import numpy as np
-
-    labels = np.asarray(answers[LABEL_PREFIX + served.label_key]).reshape(-1)
-    scored = np.asarray(answers[served.scored])
-    if served.metric == "accuracy":
-        return float(np.mean(np.argmax(scored, axis=-1) == labels.astype(int)))
-    diff = scored.reshape(-1).astype(float) - labels.astype(float)
-    return float(np.sqrt(np.mean(diff**2)))
+    labels = np.asarray(answers[LABEL_PREFIX + served.label_key])
+    return SCORERS[served.metric](np.asarray(answers[served.scored]), labels)
 
 
 def shape_failures(served: Served, answers: dict) -> list[str]:
@@ -85,9 +100,9 @@ def shape_failures(served: Served, answers: dict) -> list[str]:
             found.append(f"{key!r} has {value.shape[0]} answers for {rows} rows")
         elif value.dtype.kind == "f" and not np.all(np.isfinite(value)):
             found.append(f"{key!r} has NaN or infinite answers")
-    if not found and served.metric == "accuracy" and np.asarray(answers[served.scored]).ndim != 2:
+    if not found and served.metric in SHARES and np.asarray(answers[served.scored]).ndim != 2:
         shape = np.asarray(answers[served.scored]).shape
-        found.append(f"{served.scored!r} has shape {shape}, not [rows, classes]")
+        found.append(f"{served.scored!r} has shape {shape}, not [rows, classes or steps]")
     return found
 
 
@@ -97,7 +112,7 @@ def _keys(answers: dict) -> str:
 
 def agrees(metric_name: str, served: float, evaluated: float, rows: int) -> bool:
     """Whether the served metric matches the Evaluator's within batching noise."""
-    if metric_name == "accuracy":
+    if metric_name in SHARES:
         return abs(served - evaluated) <= 1.0 / max(rows, 1) + 1e-12
     return abs(served - evaluated) <= RMSE_RELATIVE * max(1.0, abs(evaluated))
 

@@ -25,7 +25,7 @@ def eval_config(spec: TaskSpec):
 
     if spec.outputs:
         return _multi_output_eval_config(spec)
-    return tfma.EvalConfig(
+    config = tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
                 signature_name=SIGNATURE,
@@ -44,6 +44,11 @@ def eval_config(spec: TaskSpec):
             )
         ],
     )
+    if spec.problem == "sequence":
+        # Its compiled metrics score next-id probabilities under teacher forcing; the
+        # signature answers decoded ids, which they cannot read.
+        config.options.include_default_metrics.value = False
+    return config
 
 
 def _metric_config(metric: str, threshold: float | None):
@@ -51,6 +56,8 @@ def _metric_config(metric: str, threshold: float | None):
     import tensorflow_model_analysis as tfma
 
     config = {"class_name": METRICS[metric].tfma_class, "config": json.dumps({"name": metric})}
+    if METRICS[metric].tfma_module:
+        config["module"] = METRICS[metric].tfma_module
     if threshold is None:
         return tfma.MetricConfig(**config)
     higher = METRICS[metric].higher_is_better

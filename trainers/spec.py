@@ -24,17 +24,26 @@ class Metric:
     """How the Evaluator computes and compares one gating metric."""
 
     tfma_class: str
-    """Keras metric class that TFMA instantiates ('' when a custom evaluator computes it)."""
+    """Metric class that TFMA instantiates ('' when a custom evaluator computes it)."""
     higher_is_better: bool
     """Direction of the change threshold against the baseline model."""
     margin: float = 0.0
     """Default of how far a model must beat the naive predictor, in the metric's units."""
+    tfma_module: str = ""
+    """Module TFMA imports `tfma_class` from ('': a Keras or TFMA built-in)."""
 
 
 METRICS: Mapping[str, Metric] = {
     # One point over the majority class: a model that learnt nothing cannot pass by luck.
     "accuracy": Metric("SparseCategoricalAccuracy", higher_is_better=True, margin=0.01),
     "rmse": Metric("RootMeanSquaredError", higher_is_better=False),
+    # Sequence outputs: the whole decoded sequence must equal the target's.
+    "exact_match": Metric(
+        "SequenceExactMatch",
+        higher_is_better=True,
+        margin=0.01,
+        tfma_module="components.exact_match",
+    ),
     # RL tasks: PolicyEvaluator computes it from greedy episodes, not TFMA.
     "mean_return": Metric("", higher_is_better=True),
 }
@@ -138,7 +147,8 @@ class TaskSpec:
     label: str = ""
     """Label column in the raw data ('' for RL tasks)."""
     problem: str = "classification"
-    """'classification', 'regression' or 'control' (RL)."""
+    """'classification', 'regression', 'sequence' (a decoded string, gated on exact match)
+    or 'control' (RL)."""
     preprocessing: str | None = None
     """Module with the Transform `preprocessing_fn`; None: the trainer's `.preprocessing`."""
     schema: str | None = None

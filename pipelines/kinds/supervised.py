@@ -40,8 +40,14 @@ class Supervised(Kind):
     supports_optimize = True
 
     def check(self, spec: TaskSpec, opts: RunOptions) -> None:
-        """Also refuses `--warm-start` for a task whose Trainer input holds its source model."""
+        """Also refuses `--warm-start` for a task whose Trainer input holds its source model,
+        and `--optimize` for a sequence model (its TFLite scorer reads one answer per row)."""
         super().check(spec, opts)
+        if opts.optimize and spec.problem == "sequence":
+            raise TaskError(
+                f"--optimize: {spec.name} decodes step by step in its signature, which the "
+                "ModelOptimizer's TFLite scoring cannot replay; run it without --optimize"
+            )
         if spec.source_task and opts.warm_start:
             raise TaskError(  # the Trainer's one base_model input holds the source model
                 f"--warm-start: {spec.name} starts from the pushed model of {spec.source_task!r}; "

@@ -98,11 +98,11 @@ def load(fn_args, config: contract.TrainerConfig, hp) -> TrainData:
     sample = [y for _, y in train.take(LABEL_STATS_BATCHES)] if "regression" in problems else []
     heads = tuple(head_context(o, len(classes), sample) for o in outputs)
     common = {"heads": heads, "classes": classes, "base_model": fn_args.base_model or None}
-    if problem == "classification":
-        ctx = Context(features, problem, len(classes), **common)
-    else:
+    if problem == "regression":
         mean, std = _stats(_concat(sample, heads[0].name if heads else None))
         ctx = Context(features, problem, 0, mean, std, **common)
+    else:  # a classification, or a sequence (its recipe knows its target ids)
+        ctx = Context(features, problem, len(classes), **common)
     return TrainData(ctx, train, val, config, tf_transform_output)
 
 

@@ -272,9 +272,11 @@ def _objective(ctx):
     import keras_tuner as kt
 
     prefix = f"val_{ctx.heads[0].name}_" if ctx.heads else "val_"
-    if ctx.problem == "classification":
-        return kt.Objective(f"{prefix}accuracy", direction="max")
-    return kt.Objective(f"{prefix}rmse", direction="min")
+    if ctx.problem == "regression":
+        return kt.Objective(f"{prefix}rmse", direction="min")
+    # A sequence model's teacher-forced exact match equals its greedy decoding's.
+    metric = "exact_match" if ctx.problem == "sequence" else "accuracy"
+    return kt.Objective(f"{prefix}{metric}", direction="max")
 
 
 def tuner(fn_args, recipe: Recipe, space: Callable[[Any], dict]):

@@ -7,7 +7,7 @@ raw features by name, so what serving sees is what training saw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
@@ -32,11 +32,14 @@ def _outputs(raw, classes):
 
 
 # The signature output TFMA scores (pipelines/evaluation.py): class probabilities, or the value.
-PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction"}
-# What `_outputs` answers for each row (the serving check holds every export to it).
+# A sequence model answers the decoded token ids ("ids", scored) and their string.
+PREDICTION_KEYS = {"classification": "probabilities", "regression": "prediction", "sequence": "ids"}
+# What `_outputs` (or a sequence model's decoder) answers for each row (the serving check
+# holds every export to it).
 ANSWER_KEYS = {
     "classification": ("probabilities", "prediction", "score"),
     "regression": ("prediction", "score"),
+    "sequence": ("ids", "prediction", "score"),
 }
 
 
@@ -69,6 +72,7 @@ def export(
     problem: str,
     input_keys: Sequence[str] | None = None,
     outputs: Sequence = (),
+    respond: Callable[[tf.keras.Model, dict], dict] | None = None,
 ) -> None:
     """Saves `model` with the raw-example signatures and a manifest of its raw inputs.
 
@@ -83,6 +87,8 @@ def export(
         outputs: a multi-output model's outputs (`name`, `label`, `problem` attributes), main
             first; each gets `<name>_prediction`, `<name>_score` (and `<name>_probabilities`)
             serving outputs, and `<name>` for TFMA. Empty: a single-output model.
+        respond: `respond(model, transformed inputs) -> serving outputs` for a model that is
+            not called once per answer (a decoder's loop); None: one call, `_outputs`.
 
     """
     model.tft_layer = tf_transform_output.transform_features_layer()
@@ -100,6 +106,8 @@ def export(
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve(examples):
         transformed = model.tft_layer(tf.io.parse_example(examples, serving_spec))
+        if respond is not None:
+            return respond(model, {k: transformed[k] for k in keys})
         raw = model({k: transformed[k] for k in keys}, training=False)
         if outputs:
             return _multi_outputs(raw, outputs, classes)

@@ -41,6 +41,11 @@ def test_naive_classifier_is_the_training_majority_scored_on_test():
     assert model_gate.naive_value("accuracy", train, test) == 0.25
 
 
+def test_naive_sequence_is_the_most_frequent_training_target():
+    train, test = np.array(["42", "42", "7"]), np.array(["42", "8", "9", "10"])
+    assert model_gate.naive_value("exact_match", train, test) == 0.25
+
+
 def test_naive_regressor_is_the_training_mean_scored_on_test():
     train, test = np.array([1.0, 3.0]), np.array([2.0, 4.0])
     assert model_gate.naive_value("rmse", train, test) == pytest.approx(math.sqrt(2.0))

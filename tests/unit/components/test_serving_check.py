@@ -124,7 +124,25 @@ def test_missing_short_nan_and_flat_answers_are_refused():
     assert serving_check.judge([SERVED], nan, {})[0] == ["'score' has NaN or infinite answers"]
     flat = _answers(probabilities=np.zeros(len(X)))
     assert serving_check.judge([SERVED], flat, {})[0] == [
-        "'probabilities' has shape (8,), not [rows, classes]"
+        "'probabilities' has shape (8,), not [rows, classes or steps]"
+    ]
+
+
+def test_a_sequence_matches_only_when_every_step_does():
+    served = Served("exact_match", "exact_match", "ids", "y_xf", ("ids", "prediction"))
+    labels = np.array([[4, 2, 10], [7, 10, 10], [1, 2, 3]])
+    ids = np.array([[4, 2, 10], [7, 10, 10], [1, 2, 4]])  # the last differs in one step
+    answers = {
+        "rows": np.asarray(3),
+        "label:y_xf": labels,
+        "ids": ids,
+        "prediction": np.array([b"42", b"7", b"124"]),
+    }
+    failures, values = serving_check.judge([served], answers, {"exact_match": 2 / 3})
+    assert failures == [] and values == {"exact_match": pytest.approx(2 / 3)}
+    flat = {**answers, "ids": ids.reshape(-1)[:3]}
+    assert serving_check.judge([served], flat, {})[0] == [
+        "'ids' has shape (3,), not [rows, classes or steps]"
     ]
 
 
