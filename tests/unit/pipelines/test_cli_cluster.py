@@ -308,6 +308,7 @@ def test_local_schedule_of_a_task_that_cannot_warm_start_omits_it(home, task):
             "--warm-start: transfer_digits starts from the pushed model",
         ),
         ("cartpole_dqn", ["--tune"], "--tune applies to supervised tasks"),
+        ("seq2seq", ["--optimize"], "--optimize: seq2seq decodes step by step"),
         ("penguin", ["--set", "units=abc"], "units"),
     ],
 )

@@ -85,6 +85,12 @@ def _text_rows():
     return [{"review": r, "score": s} for r, s in zip(frame["review"], frame["score"], strict=True)]
 
 
+def _number_rows():
+    from trainers.seq2seq import data, numbers
+
+    return [{"words": numbers.spell(int(n)), "digits": str(n)} for n in data.draw(24)]
+
+
 def _tabular_fn(inputs):
     from trainers.tabular.preprocessing import preprocessing_fn
 
@@ -99,6 +105,7 @@ _DATA = {  # key: (raw rows, schema folder, preprocessing module or function)
     "multi_io": (_review_rows, "multi_io", "trainers.multi_io.preprocessing"),
     "sine": (_sine_rows, "sine_rnn", "trainers.timeseries.preprocessing"),
     "text": (_text_rows, "text_transformer", "trainers.text_transformer.preprocessing"),
+    "numbers": (_number_rows, "seq2seq", "trainers.seq2seq.preprocessing"),
 }
 
 

@@ -41,6 +41,7 @@ SMALL = {  # task-specific sizes that keep each run a few seconds
     "distill": {"units": "8"},
     "sine_rnn": {"units": "4"},
     "text_transformer": {"dim": "8", "attention": "scratch"},
+    "seq2seq": {"dim": "8", "heads": "2", "blocks": "1", "attention": "scratch"},
     "vit": {"dim": "8", "blocks": "1", "heads": "2"},
     "forecast_transformer": {"dim": "8", "blocks": "1", "attention": "scratch"},
     "cartpole_dt": {"context": "5", "dim": "16", "layers": "1", "val_windows": "32"},
@@ -64,7 +65,7 @@ class Case:
 DIGITS = TrainerConfig(label="label", problem="classification")
 PENGUINS = TrainerConfig(label="species", problem="classification")  # as conftest's tabular
 FORECAST = TrainerConfig(label="target", problem="regression")
-TRANSFORMERS = {"forecast_transformer", "text_transformer", "vit"}  # attention maps too
+TRANSFORMERS = {"forecast_transformer", "text_transformer", "vit", "seq2seq"}  # attention maps
 CASES = {
     "penguin": Case("trainers.penguin", "penguin", PENGUINS),
     "tabular": Case("trainers.tabular", "tabular", PENGUINS),
@@ -104,6 +105,9 @@ CASES = {
         "trainers.text_transformer", "text", TrainerConfig(label="score", problem="classification")
     ),
     "forecast_transformer": Case("trainers.forecast_transformer", "sine", FORECAST),
+    "seq2seq": Case(
+        "trainers.seq2seq", "numbers", TrainerConfig(label="digits", problem="sequence")
+    ),
     "cartpole_dt": Case(
         "trainers.cartpole_dt",
         "episodes",
