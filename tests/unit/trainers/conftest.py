@@ -91,6 +91,14 @@ def _number_rows():
     return [{"words": numbers.spell(int(n)), "digits": str(n)} for n in data.draw(24)]
 
 
+def _speech_rows():
+    from trainers.speech_transformer import data, synth
+
+    clips = data.splits(limit=20)["train"]
+    pairs = zip(synth.waveforms(clips), clips, strict=True)
+    return [{"waveform": w, "digit": c.word} for w, c in pairs]
+
+
 def _tabular_fn(inputs):
     from trainers.tabular.preprocessing import preprocessing_fn
 
@@ -105,6 +113,7 @@ _DATA = {  # key: (raw rows, schema folder, preprocessing module or function)
     "multi_io": (_review_rows, "multi_io", "trainers.multi_io.preprocessing"),
     "sine": (_sine_rows, "sine_rnn", "trainers.timeseries.preprocessing"),
     "text": (_text_rows, "text_transformer", "trainers.text_transformer.preprocessing"),
+    "speech": (_speech_rows, "speech_transformer", "trainers.speech_transformer.preprocessing"),
     "numbers": (_number_rows, "seq2seq", "trainers.seq2seq.preprocessing"),
 }
 

@@ -41,6 +41,7 @@ SMALL = {  # task-specific sizes that keep each run a few seconds
     "distill": {"units": "8"},
     "sine_rnn": {"units": "4"},
     "text_transformer": {"dim": "8", "attention": "scratch"},
+    "speech_transformer": {"dim": "8", "blocks": "1", "heads": "2", "attention": "scratch"},
     "seq2seq": {"dim": "8", "heads": "2", "blocks": "1", "attention": "scratch"},
     "vit": {"dim": "8", "blocks": "1", "heads": "2"},
     "forecast_transformer": {"dim": "8", "blocks": "1", "attention": "scratch"},
@@ -65,7 +66,13 @@ class Case:
 DIGITS = TrainerConfig(label="label", problem="classification")
 PENGUINS = TrainerConfig(label="species", problem="classification")  # as conftest's tabular
 FORECAST = TrainerConfig(label="target", problem="regression")
-TRANSFORMERS = {"forecast_transformer", "text_transformer", "vit", "seq2seq"}  # attention maps
+TRANSFORMERS = {  # attention maps too
+    "forecast_transformer",
+    "text_transformer",
+    "speech_transformer",
+    "vit",
+    "seq2seq",
+}
 CASES = {
     "penguin": Case("trainers.penguin", "penguin", PENGUINS),
     "tabular": Case("trainers.tabular", "tabular", PENGUINS),
@@ -103,6 +110,11 @@ CASES = {
     "vit": Case("trainers.vit", "digits", DIGITS),
     "text_transformer": Case(
         "trainers.text_transformer", "text", TrainerConfig(label="score", problem="classification")
+    ),
+    "speech_transformer": Case(
+        "trainers.speech_transformer",
+        "speech",
+        TrainerConfig(label="digit", problem="classification"),
     ),
     "forecast_transformer": Case("trainers.forecast_transformer", "sine", FORECAST),
     "seq2seq": Case(
@@ -284,4 +296,6 @@ def test_every_task_logs_a_graph_and_every_classifier_its_confusion_matrix(runs,
         wanted = {"forecast_vs_truth"} if config.problem == "regression" else set()
     if task in TRANSFORMERS:
         wanted |= {"attention_map"}
+    if config.problem == "sequence":  # an encoder-decoder: what each step reads of the source
+        wanted |= {"cross_attention_map"}
     assert images == wanted
