@@ -128,3 +128,27 @@ def test_attention_maps_are_the_first_blocks_weights_with_its_mask(kind, tmp_pat
     data = tf.data.Dataset.from_tensors((tuple(x), tf.zeros([3])))
     assert attention_maps.log(model, data, str(tmp_path), 1)
     assert list((tmp_path / "validation").iterdir())
+
+
+@pytest.mark.parametrize("kind", attention.ATTENTION)
+def test_cross_attention_maps_read_only_the_real_source_tokens(kind, tmp_path):
+    from trainers.common import attention_maps
+
+    source, keep = tf.keras.Input((4,)), tf.keras.Input((4,))
+    target = tf.keras.Input((3,))
+    embed = lambda x, n: tf.keras.layers.Dense(8)(tf.keras.layers.Reshape((n, 1))(x))  # noqa: E731
+    memory = embed(source, 4)
+    mask = tf.keras.layers.Lambda(attention.key_mask)(keep)
+    out = attention.DecoderBlock(8, 2, 0.0, attention=kind, name="decoder0")(
+        embed(target, 3), memory, mask
+    )
+    model = tf.keras.Model([source, keep, target], out)
+    x = [
+        tf.random.stateless_normal([2, 4], seed=[1, 2]),
+        tf.constant([[1, 1, 0, 0]] * 2),
+        tf.random.stateless_normal([2, 3], seed=[3, 4]),
+    ]
+    maps = attention_maps.cross_weights(model, model.get_layer("decoder0"), x)
+    assert maps.shape == (2, 3, 4)  # heads, output steps, source tokens
+    np.testing.assert_allclose(maps.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(maps[:, :, 2:] == 0.0)
