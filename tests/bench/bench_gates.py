@@ -1,7 +1,7 @@
 """`make bench`: every built-in task at default settings against its gate and its reference.
 
-(The Fashion-MNIST and sequence tasks have their own scripts and sections: bench_fashion.py,
-bench_sequence.py, bench_seq2seq.py.)
+(The Fashion-MNIST, sequence and speech tasks have their own scripts and sections:
+bench_fashion.py, bench_sequence.py, bench_seq2seq.py, bench_speech.py.)
 
 Each task runs as one `kfx run TASK --json` process in a fresh home (a task with a
 `source_task` gets its source run first in that home), as a user runs it. The table shows,
@@ -52,6 +52,7 @@ BEGIN, END = "<!-- bench:gates:begin -->", "<!-- bench:gates:end -->"
 HOMES = ROOT / ".bench" / "gates"
 IMAGE_TASKS = ("digits_mlp", "subclassed", "cnn_vgg_digits", "cnn_resnet_digits", "cnn_digits04")
 FASHION_DATA = "trainers.fashion_mnist.data"  # those tasks are bench_fashion.py's
+SPEECH_TASK = "speech_transformer"  # bench_speech.py's
 # task: (check key, what the other arm is, its --set) of the paired references
 PAIRED = {
     "distill": ("accuracy", "same student on the labels alone", ("alpha=1",)),
@@ -410,6 +411,7 @@ def main() -> None:
     specs = tasks.builtin()
     theirs = set(bench_sequence.sequence_tasks(specs))  # bench_fashion's and bench_sequence's
     theirs.add("seq2seq")  # bench_seq2seq's
+    theirs.add(SPEECH_TASK)  # bench_speech's
     every = [n for n, s in specs.items() if s.data != FASHION_DATA and n not in theirs]
     wanted = [t.strip() for t in args.tasks.split(",") if t.strip()] or every
     unknown = [t for t in wanted if t not in specs]

@@ -1,0 +1,1 @@
+"""speech_transformer: spoken-digit recognition with a transformer encoder on log-mel frames."""
