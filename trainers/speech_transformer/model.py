@@ -56,6 +56,40 @@ class LogMel(tf.keras.layers.Layer):
         return {**config, "mels": self.mels}
 
 
+def _bands(batch, size, widest: int, seed: int) -> tf.Tensor:
+    """Bool [batch, size]: one run of 0..`widest` positions per example, at a random place."""
+    width = tf.random.uniform([batch, 1], 0, widest + 1, tf.int32, seed=seed)
+    start = tf.random.uniform([batch, 1], seed=seed + 1) * tf.cast(size - width, tf.float32)
+    start = tf.cast(start, tf.int32)
+    where = tf.range(size)[tf.newaxis]
+    return (where >= start) & (where < start + width)
+
+
+@tf.keras.utils.register_keras_serializable(package="kfx")
+class SpecAugment(tf.keras.layers.Layer):
+    """In training only: one band of mels and one run of frames per clip set to the mean."""
+
+    def __init__(self, bands: int = 0, frames: int = 0, seed: int = 42, **kwargs):
+        """Masks up to `bands` mel bands and up to `frames` frames (0: none)."""
+        super().__init__(**kwargs)
+        self.bands, self.frames, self.seed = int(bands), int(frames), int(seed)
+
+    def call(self, spectrogram, training=False):
+        """[B, frames, mels] → the same, masked when training."""
+        if not training or not (self.bands or self.frames):
+            return spectrogram
+        shape = tf.shape(spectrogram)
+        masked = _bands(shape[0], shape[2], self.bands, self.seed)[:, tf.newaxis, :]
+        masked |= _bands(shape[0], shape[1], self.frames, self.seed + 2)[:, :, tf.newaxis]
+        mean = tf.reduce_mean(spectrogram, [1, 2], keepdims=True)
+        return tf.where(masked, mean * tf.ones_like(spectrogram), spectrogram)
+
+    def get_config(self):
+        """Constructor arguments, for saving."""
+        config = {**super().get_config(), "bands": self.bands, "frames": self.frames}
+        return {**config, "seed": self.seed}
+
+
 @dataclasses.dataclass(frozen=True)
 class HParams(keras_trainer.FitParams):
     """Speech transformer hyper-parameters."""
@@ -70,6 +104,12 @@ class HParams(keras_trainer.FitParams):
     """STFT window in samples (25 ms at 8 kHz)."""
     step: int = 80
     """STFT hop in samples (10 ms: 98 frames per second)."""
+    # Masking took held-out voices of the training split (grouped by voice, the test split
+    # untouched) from 0.953 and 0.906 to 0.979 and 0.972; subtracting band means did not help.
+    mask_bands: int = 8
+    """SpecAugment: mask up to this many adjacent mel bands per training clip (0: none)."""
+    mask_frames: int = 10
+    """SpecAugment: mask up to this many adjacent frames per training clip (0: none)."""
     convolutions: int = 2
     """Stride-2 convolutions over the frames before the blocks (each halves the tokens)."""
     dim: int = 64
@@ -102,9 +142,10 @@ def front_end(x, hp: HParams):
 
 
 def build(ctx: keras_trainer.Context, hp: HParams) -> tf.keras.Model:
-    """Waveform → log-mel → convolutions → positions → blocks → mean over time → softmax."""
+    """Waveform → log-mel → masks (training) → convolutions → positions → blocks → softmax."""
     inputs = ctx.features.keras_inputs()
     x = LogMel(hp.frame, hp.step, hp.mels, name="log_mel")(inputs[xf(WAVEFORM)])
+    x = SpecAugment(hp.mask_bands, hp.mask_frames, hp.seed, name="spec_augment")(x)
     x = front_end(x, hp)
     x = attention.PositionEmbedding(int(x.shape[1]), name="positions")(x)
     x = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed)(x)

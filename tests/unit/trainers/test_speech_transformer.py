@@ -85,3 +85,15 @@ def test_the_model_takes_raw_waveforms_and_attends_over_downsampled_frames(kind)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     frames = 1 + (SAMPLES - hp.frame) // hp.step
     assert net.get_layer("block0").input_shape[1] == -(-frames // 4)  # two stride-2 convs
+
+
+def test_spec_augment_masks_only_in_training_and_to_the_mean():
+    layer = model.SpecAugment(bands=8, frames=10, seed=3)
+    x = tf.random.normal([4, 98, 40], seed=2)
+    np.testing.assert_array_equal(layer(x).numpy(), x.numpy())
+    masked = layer(x, training=True).numpy()
+    changed = masked != x.numpy()
+    assert changed.any() and changed.mean() < 0.5
+    means = x.numpy().mean(axis=(1, 2))
+    for clip in range(4):
+        np.testing.assert_allclose(masked[clip][changed[clip]], means[clip], rtol=1e-5)
