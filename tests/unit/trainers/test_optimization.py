@@ -192,8 +192,9 @@ def test_representative_dataset_yields_single_examples_by_input_name(files):
 
 def test_keras_core_leaves_attached_layers_out(trained):
     loaded = tf.keras.Model(trained.inputs, trained.outputs)
-    loaded.tft_layer = tf.keras.layers.Lambda(lambda x: x)  # as signatures.export attaches it
-    assert "lambda" in [layer.name for layer in loaded.layers]
+    # As signatures.export attaches it; named, since Keras numbers unnamed Lambdas per process.
+    loaded.tft_layer = tf.keras.layers.Lambda(lambda x: x, name="transform")
+    assert "transform" in [layer.name for layer in loaded.layers]
     assert [layer.name for layer in pruning.keras_core(loaded).layers] == [
         layer.name for layer in trained.layers
     ]
