@@ -40,8 +40,11 @@ class Supervised(Kind):
     supports_optimize = True
 
     def check(self, spec: TaskSpec, opts: RunOptions) -> None:
-        """Also refuses `--warm-start` for a task whose Trainer input holds its source model,
-        and `--optimize` for a sequence model (its TFLite scorer reads one answer per row)."""
+        """Also refuses what a supervised task cannot honour.
+
+        `--warm-start` for a task whose Trainer input holds its source model; `--optimize`
+        for a sequence model (its TFLite scorer reads one answer per row).
+        """
         super().check(spec, opts)
         if opts.optimize and spec.problem == "sequence":
             raise TaskError(
