@@ -25,6 +25,9 @@ from collections.abc import Sequence
 FILE = "gate.json"
 GATED = "gate_decision"  # int custom property 1 on every blessing a gate wrote
 CHANGE_TOLERANCE = 1e-10  # deterministic metrics: "not worse" up to float noise
+# Metrics that are shares of test examples answered right (one example is 1/rows of them);
+# their naive predictor answers the training split's most frequent label.
+SHARE_METRICS = ("accuracy", "exact_match")
 
 
 @dataclasses.dataclass(frozen=True)

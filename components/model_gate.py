@@ -24,9 +24,6 @@ from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEv
 from components import artifacts, gate
 
 BASELINE = "baseline"  # TFMA's model_name of the baseline model
-# Shares of test examples answered right: the naive predictor answers the training split's
-# most frequent label (a class, or a whole target string).
-MAJORITY_METRICS = ("accuracy", "exact_match")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +146,7 @@ def naive_value(metric: str, train, test) -> float:
 
     if len(train) == 0 or len(test) == 0:
         return math.nan
-    if metric in MAJORITY_METRICS:
+    if metric in gate.SHARE_METRICS:
         values, counts = np.unique(train, return_counts=True)
         majority = values[np.argmax(counts)]
         return float(np.mean(test == majority))

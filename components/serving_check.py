@@ -76,7 +76,6 @@ def _rmse(scored, labels) -> float:
 
 # How each gated metric is computed from the scored answers and the transformed labels.
 SCORERS = {"accuracy": _accuracy, "exact_match": _exact_match, "rmse": _rmse}
-SHARES = ("accuracy", "exact_match")  # shares of rows: [rows, ·] answers, one row is 1/rows
 
 
 def metric(served: Served, answers: dict) -> float:
@@ -87,8 +86,6 @@ def metric(served: Served, answers: dict) -> float:
 
 def shape_failures(served: Served, answers: dict) -> list[str]:
     """What is missing or wrongly shaped among one output's answers."""
-    import numpy as np
-
     rows = int(answers[ROWS])
     found = []
     for key in dict.fromkeys((served.scored, *served.answers)):
@@ -100,8 +97,8 @@ def shape_failures(served: Served, answers: dict) -> list[str]:
             found.append(f"{key!r} has {value.shape[0]} answers for {rows} rows")
         elif value.dtype.kind == "f" and not np.all(np.isfinite(value)):
             found.append(f"{key!r} has NaN or infinite answers")
-    if not found and served.metric in SHARES and np.asarray(answers[served.scored]).ndim != 2:
-        shape = np.asarray(answers[served.scored]).shape
+    shape = np.asarray(answers[served.scored]).shape if served.scored in answers else ()
+    if not found and served.metric in gate.SHARE_METRICS and len(shape) != 2:
         found.append(f"{served.scored!r} has shape {shape}, not [rows, classes or steps]")
     return found
 
@@ -112,7 +109,7 @@ def _keys(answers: dict) -> str:
 
 def agrees(metric_name: str, served: float, evaluated: float, rows: int) -> bool:
     """Whether the served metric matches the Evaluator's within batching noise."""
-    if metric_name in SHARES:
+    if metric_name in gate.SHARE_METRICS:
         return abs(served - evaluated) <= 1.0 / max(rows, 1) + 1e-12
     return abs(served - evaluated) <= RMSE_RELATIVE * max(1.0, abs(evaluated))
 
@@ -135,8 +132,6 @@ def judge(outputs: list[Served], answers: dict, evaluated: dict[str, float]) -> 
 
 def probe(model_dir: str, pattern: str, label_keys: list[str], timeout_s: int):
     """Runs the fresh process; (answers or None, one-line failure or '')."""
-    import numpy as np
-
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "answers.npz")
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
