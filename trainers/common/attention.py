@@ -115,6 +115,17 @@ def attention_layer(kind: str, heads: int, key_dim: int, dropout: float) -> tf.k
     return SelfAttention(heads, key_dim, dropout)
 
 
+def feed_forward(dim: int, dropout: float) -> tf.keras.Sequential:
+    """The blocks' MLP: Dense 4·dim (GELU) → Dense dim → dropout."""
+    return tf.keras.Sequential(
+        [
+            tf.keras.layers.Dense(4 * dim, activation="gelu"),
+            tf.keras.layers.Dense(dim),
+            tf.keras.layers.Dropout(dropout),
+        ]
+    )
+
+
 class TransformerBlock(tf.keras.layers.Layer):
     """Pre-LayerNorm self-attention and MLP, each with a residual connection."""
 
@@ -126,13 +137,7 @@ class TransformerBlock(tf.keras.layers.Layer):
         self.norm_attention = tf.keras.layers.LayerNormalization(epsilon=1e-5)
         self.attention = attention_layer(attention, heads, dim // heads, dropout)
         self.norm_mlp = tf.keras.layers.LayerNormalization(epsilon=1e-5)
-        self.mlp = tf.keras.Sequential(
-            [
-                tf.keras.layers.Dense(4 * dim, activation="gelu"),
-                tf.keras.layers.Dense(dim),
-                tf.keras.layers.Dropout(dropout),
-            ]
-        )
+        self.mlp = feed_forward(dim, dropout)
 
     def call(self, tokens, attention_mask=None, training=False):
         """Tokens [B, T, dim] and an optional bool [B, T, T] (query, key) mask → [B, T, dim]."""
@@ -181,13 +186,7 @@ class DecoderBlock(tf.keras.layers.Layer):
         self.norm_self, self.norm_cross, self.norm_mlp = norm(), norm(), norm()
         self.self_attention = attention_layer(attention, heads, dim // heads, dropout)
         self.cross_attention = attention_layer(attention, heads, dim // heads, dropout)
-        self.mlp = tf.keras.Sequential(
-            [
-                tf.keras.layers.Dense(4 * dim, activation="gelu"),
-                tf.keras.layers.Dense(dim),
-                tf.keras.layers.Dropout(dropout),
-            ]
-        )
+        self.mlp = feed_forward(dim, dropout)
 
     def call(self, tokens, memory, memory_mask=None, training=False):
         """Tokens [B, T, dim] attend causally to themselves, then to memory [B, S, dim].
