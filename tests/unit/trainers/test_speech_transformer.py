@@ -21,20 +21,42 @@ def test_a_clip_is_the_same_bytes_every_time_and_its_own():
     assert len({w.tobytes() for w in first}) == len(first)
 
 
-def test_test_and_eval_voices_never_speak_in_train():
-    parts = data.splits()
+def _stem(speaker: str) -> str:
+    return speaker.split("+")[1].rstrip("0123456789").lower()
+
+
+@pytest.mark.parametrize(("extra", "train"), [(data.EXTRA, 6960), (0, 2160)])
+def test_test_and_eval_voices_never_speak_in_train(extra, train):
+    parts = data.splits(extra_voices=extra)
     voices = {split: {c.speaker for c in clips} for split, clips in parts.items()}
-    assert [len(voices[s]) for s in ("train", "eval", "test")] == [18, 6, 6]
+    assert [len(voices[s]) for s in ("train", "eval", "test")] == [18 + extra, 6, 6]
     assert not voices["train"] & voices["eval"]
     assert not voices["train"] & voices["test"]
     assert not voices["eval"] & voices["test"]
     variants = {s: {v.split("+")[1] for v in voices[s]} for s in voices}
     assert not variants["train"] & (variants["eval"] | variants["test"])
-    assert [len(parts[s]) for s in ("train", "eval", "test")] == [2160, 720, 720]
+    held_out = {_stem(v) for v in voices["eval"] | voices["test"]}
+    assert not {_stem(v) for v in synth.TRAIN_SPEAKERS} & held_out  # no steph2 beside steph
+    assert [len(parts[s]) for s in ("train", "eval", "test")] == [train, 720, 720]
     for clips in parts.values():  # every digit equally often
         assert {w: sum(c.word == w for c in clips) for w in WORDS} == {
             w: len(clips) // 10 for w in WORDS
         }
+
+
+def test_train_only_voices_leave_eval_and_test_as_they_were():
+    full, base = data.splits(), data.splits(extra_voices=0)
+    assert full["eval"] == base["eval"] and full["test"] == base["test"]
+    assert full["train"][: len(base["train"])] == base["train"]
+
+
+def test_every_train_only_voice_sounds_unlike_the_plain_accent():
+    wanted = [synth.Clip("seven", s, 160, 50) for s in synth.TRAIN_SPEAKERS]
+    plain = [synth.Clip("seven", s.split("+")[0], 160, 50) for s in synth.TRAIN_SPEAKERS]
+    for voiced, accent, clip in zip(
+        synth.waveforms(wanted), synth.waveforms(plain), wanted, strict=True
+    ):
+        assert voiced.tobytes() != accent.tobytes(), clip.speaker
 
 
 def test_written_examples_round_trip_and_a_limit_keeps_every_digit(tmp_path):
