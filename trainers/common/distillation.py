@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-EPSILON = 1e-7  # floor of probabilities before taking logs (a softmax can underflow to 0)
+# Floor of probabilities before taking logs (a softmax can underflow to 0). Far below any
+# probability that matters: at 1e-7 every class a confident teacher put under 1e-7 got the
+# same logit, so its softened tail (what distillation passes on) was flat.
+EPSILON = 1e-30
 
 
 def logits_of(probabilities: tf.Tensor) -> tf.Tensor:

@@ -48,6 +48,14 @@ def test_mixed_loss_matches_the_formula_by_hand():
     assert float(loss) == pytest.approx(expected, rel=1e-5)
 
 
+def test_a_confident_teachers_tail_keeps_its_order_after_softening():
+    logits = tf.constant([[30.0, 8.0, 0.0, -6.0]])  # p ≈ 1, 3e-10, 9e-14, 2e-16
+    recovered = distillation.logits_of(tf.nn.softmax(logits))
+    assert np.allclose(recovered - recovered[0, 0], logits - logits[0, 0], atol=1e-3)
+    soft = tf.nn.softmax(recovered / 4.0).numpy()[0]
+    assert soft[1] > soft[2] > soft[3]  # a floor at 1e-7 made these three equal
+
+
 def test_class_order_maps_teacher_columns_to_student_classes():
     assert distillation.class_order(["3", "1", "2"], ["1", "2", "3"]) == [1, 2, 0]
     with pytest.raises(ValueError, match=r"not \['9'\]"):
