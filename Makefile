@@ -37,6 +37,7 @@ bench: setup
 	$(VENV)/bin/python tests/bench/bench_gates.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_fashion.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_vit.py --out BENCHMARKS.md
+	$(VENV)/bin/python tests/bench/bench_distill.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_sequence.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_speech.py --out BENCHMARKS.md
 	$(VENV)/bin/python tests/bench/bench_seq2seq.py --out BENCHMARKS.md

@@ -1,14 +1,15 @@
 """`make bench`: the Fashion-MNIST tasks at default settings, against their gates and references.
 
-One home for all of them, in order (cnn_vgg before distill, whose teacher it is): each task is
-one `kfx run TASK --json` process at default settings, as a user runs it. References measured
-in this run on the same splits (the official 10,000 test images):
+One home for all of them: each task is one `kfx run TASK --json` process at default
+settings, as a user runs it. References measured in this run on the same splits (the
+official 10,000 test images):
 
 - scikit-learn's LogisticRegression on the pixels / 255, fitted on the train split (55,000);
-- transfer: the same network from scratch on the same 2% (`--set from_scratch=true`),
-  distill: the same student on the labels alone (`--set alpha=1`), each paired by seed;
-- after cnn_vgg, `kfx run cnn_vgg --optimize` in the same home (its Trainer comes from the
-  cache): the ModelOptimizer's int8 size and accuracy, written as bench_optimize's section.
+- transfer: the same network from scratch on the same 2% (`--set from_scratch=true`), paired
+  by seed.
+
+vit is bench_vit's and distill (with cnn_vgg's ModelOptimizer run) bench_distill's: in one
+piece the three would take over two hours on 2 cores.
 
 The table reuses bench_gates' rows and checks; the script exits 1 naming every task that was
 not blessed or whose threshold sits below its reference.
@@ -26,7 +27,6 @@ import time
 from pathlib import Path
 
 import bench_gates  # tests/bench, the script's folder
-import bench_optimize
 from report import cpu_model, write_section
 from runs import ROOT, failed, kfx_run, split_rows
 
@@ -34,15 +34,12 @@ BEGIN, END = "<!-- bench:fashion:begin -->", "<!-- bench:fashion:end -->"
 HOME = ROOT / ".bench" / "fashion"
 DATA = "trainers.fashion_mnist.data"
 FIRST = ("fashion_mlp", "cnn_vgg", "cnn_resnet")
-OPTIMIZE_HOW = (
-    "tests/bench/bench_fashion.py: `kfx run cnn_vgg --optimize --json` in its home right after "
-    "`kfx run cnn_vgg`, so the Trainer comes from the cache"
-)  # cnn_vgg before the tasks built on it
+ELSEWHERE = ("vit", "distill")  # bench_vit, bench_distill
 
 
 def fashion_tasks(specs) -> list[str]:
-    """The built-in tasks on Fashion-MNIST, sources first (vit is bench_vit's)."""
-    found = [name for name, spec in specs.items() if spec.data == DATA and name != "vit"]
+    """The built-in tasks on Fashion-MNIST measured here, sources first."""
+    found = [name for name, spec in specs.items() if spec.data == DATA and name not in ELSEWHERE]
     return [t for t in FIRST if t in found] + sorted(t for t in found if t not in FIRST)
 
 
@@ -73,7 +70,7 @@ def main() -> None:
 
     specs = tasks.builtin()
     shutil.rmtree(HOME, ignore_errors=True)
-    results, lr, optimized = [], None, None
+    results, lr = [], None
     for task in fashion_tasks(specs):
         main_run = kfx_run(HOME, task)
         main_run["role"] = "default"
@@ -96,14 +93,6 @@ def main() -> None:
             )
             ref = bench_gates.Reference("accuracy", what, value, value, True, examples=n_test)
         results.append({"task": task, "main": main_run, "reference": ref, "runs": runs})
-        if task == "cnn_vgg" and not failed(main_run):
-            optimized = bench_optimize.run(HOME, task, [])
-            write_section(
-                args.out,
-                bench_optimize.BEGIN,
-                bench_optimize.END,
-                bench_optimize.render(task, optimized, [], how=OPTIMIZE_HOW),
-            )
     failures = [p for r in results for p in bench_gates.problems(r, specs[r["task"]])]
     section = render(results, specs, args.seeds, lr, failures)
     write_section(args.out, BEGIN, END, section)

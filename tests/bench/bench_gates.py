@@ -1,7 +1,8 @@
 """`make bench`: every built-in task at default settings against its gate and its reference.
 
 (The Fashion-MNIST, sequence and speech tasks have their own scripts and sections:
-bench_fashion.py, bench_sequence.py, bench_seq2seq.py, bench_speech.py.)
+bench_fashion.py, bench_vit.py, bench_distill.py, bench_sequence.py, bench_seq2seq.py,
+bench_speech.py.)
 
 Each task runs as one `kfx run TASK --json` process in a fresh home (a task with a
 `source_task` gets its source run first in that home), as a user runs it. The table shows,
